@@ -1,0 +1,1 @@
+"""Example WSGI applications served by wsgiserver."""

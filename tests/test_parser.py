@@ -1,0 +1,222 @@
+"""The sans-IO request parser, fed whole, one byte at a time and in random splits."""
+
+import random
+
+import pytest
+
+from wsgiserver import errors
+from wsgiserver.parser import Limits, RequestParser
+from wsgiserver.request import Request
+
+
+def split_whole(data):
+    return [data]
+
+
+def split_bytes(data):
+    return [data[i:i + 1] for i in range(len(data))]
+
+
+def split_random(data, seed=1234):
+    rng = random.Random(seed)
+    pieces, i = [], 0
+    while i < len(data):
+        step = rng.randint(1, 9)
+        pieces.append(data[i:i + step])
+        i += step
+    return pieces
+
+
+SPLITS = [split_whole, split_bytes, split_random]
+
+
+def parse(data, split=split_whole, **limits):
+    parser = RequestParser(Limits(**limits), stream_expect_continue=False)
+    events = []
+    for piece in split(data):
+        events.extend(parser.feed(piece))
+    return [summarize(event) for event in events]
+
+
+def summarize(event):
+    if isinstance(event, errors.HTTPError):
+        return ("error", int(event.status))
+    return (event.method, event.target, event.version, event.headers, event.body.read(),
+            event.keep_alive)
+
+
+@pytest.fixture(params=SPLITS, ids=lambda f: f.__name__)
+def split(request):
+    return request.param
+
+
+def test_simple_get(split):
+    got = parse(b"GET /a?b=1 HTTP/1.1\r\nHost: x\r\nAccept: */*\r\n\r\n", split)
+    assert got == [("GET", b"/a?b=1", "HTTP/1.1", [("Host", "x"), ("Accept", "*/*")], b"", True)]
+
+
+def test_header_values_lose_surrounding_whitespace(split):
+    got = parse(b"GET / HTTP/1.1\r\nHost:   x  \r\nX-A:\t1 2\t\r\n\r\n", split)
+    assert got[0][3] == [("Host", "x"), ("X-A", "1 2")]
+
+
+def test_content_length_body(split):
+    got = parse(b"POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", split)
+    assert got[0][4] == b"hello"
+
+
+def test_chunked_body_with_extension_and_trailer(split):
+    data = (b"POST /p HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"5;name=val\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    got = parse(data, split)
+    assert got[0][4] == b"hello world"
+
+
+def test_pipelined_requests_come_out_in_order(split):
+    data = b"".join(b"GET /%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(10))
+    got = parse(data, split)
+    assert [event[1] for event in got] == [b"/%d" % i for i in range(10)]
+
+
+def test_http10_is_not_keep_alive_unless_asked(split):
+    assert parse(b"GET / HTTP/1.0\r\n\r\n", split)[0][5] is False
+    got = parse(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", split)
+    assert got[0][5] is True
+
+
+def test_connection_close_stops_parsing_what_follows(split):
+    data = b"GET /1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+    got = parse(data, split)
+    assert [event[1] for event in got] == [b"/1"]
+
+
+def test_nothing_after_an_error_is_parsed(split):
+    data = b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nBAD\r\n\r\nGET /3 HTTP/1.1\r\nHost: x\r\n\r\n"
+    got = parse(data, split)
+    assert got[0][1] == b"/1"
+    assert got[1:] == [("error", 400)]
+
+
+def test_large_body_is_spooled_to_a_file():
+    body = b"x" * (2 * 2**20)
+    data = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    parser = RequestParser(Limits(), stream_expect_continue=False)
+    events = []
+    for i in range(0, len(data), 65536):
+        events.extend(parser.feed(data[i:i + 65536]))
+    (request,) = events
+    assert request.body.fileno() >= 0  # a real temporary file, not memory
+    assert request.body.read() == body
+
+
+MALFORMED = {
+    "garbage request line": (b"HELLO\r\n\r\n", 400),
+    "space before colon": (b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+    "obs-fold": (b"GET / HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n 2\r\n\r\n", 400),
+    "CL and TE": (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    "duplicate CL": (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n"
+                     b"Content-Length: 3\r\n\r\nabc", 400),
+    "signed CL": (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +3\r\n\r\nabc", 400),
+    "list CL": (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 3\r\n\r\nabc", 400),
+    "TE on HTTP/1.0": (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+    "chunked not last": (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip"
+                         b"\r\n\r\n", 400),
+    "unknown coding": (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked"
+                       b"\r\n\r\n", 501),
+    "bad chunk size": (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                       b"zz\r\nabc\r\n0\r\n\r\n", 400),
+    "chunk LF only": (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"3\nabc\n0\n\n", 400),
+    "bad chunk extension": (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            b"3;\x01\r\nabc\r\n0\r\n\r\n", 400),
+    "duplicate Host": (b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+    "missing Host": (b"GET / HTTP/1.1\r\n\r\n", 400),
+    "bare LF": (b"GET / HTTP/1.1\nHost: x\n\n", 400),
+    "bare CR in value": (b"GET / HTTP/1.1\r\nHost: x\rY\r\n\r\n", 400),
+    "control char in value": (b"GET / HTTP/1.1\r\nHost: x\x01\r\n\r\n", 400),
+    "control char in name": (b"GET / HTTP/1.1\r\nHo\x01st: x\r\n\r\n", 400),
+    "HTTP/2.0": (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
+    "HTTP/3.0": (b"GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
+    "HTTP/1.2": (b"GET / HTTP/1.2\r\nHost: x\r\n\r\n", 400),
+    "HTTP/0.9": (b"GET /\r\n\r\n", 400),
+    "unknown expectation": (b"GET / HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n\r\n", 417),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MALFORMED))
+def test_malformed_requests_are_refused(name, split):
+    data, status = MALFORMED[name]
+    assert parse(data, split) == [("error", status)]
+
+
+def test_request_target_over_limit_is_414(split):
+    data = b"GET /" + b"a" * 100 + b" HTTP/1.1\r\nHost: x\r\n\r\n"
+    assert parse(data, split, request_line=50) == [("error", 414)]
+
+
+def test_too_many_header_fields_is_431(split):
+    data = b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X-A: 1\r\n" * 5 + b"\r\n"
+    assert parse(data, split, fields=5) == [("error", 431)]
+
+
+def test_too_large_header_field_is_431(split):
+    data = b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"v" * 100 + b"\r\n\r\n"
+    assert parse(data, split, field_size=50) == [("error", 431)]
+
+
+def test_unterminated_huge_header_is_431_before_it_ends():
+    parser = RequestParser(Limits(request_line=100, fields=5, field_size=100))
+    events = parser.feed(b"GET / HTTP/1.1\r\nHost: x\r\nX-A: ")
+    for _ in range(100):
+        events += parser.feed(b"v" * 100)
+        if events:
+            break
+    assert [int(e.status) for e in events] == [431]
+
+
+def test_content_length_over_body_limit_is_413_before_the_body():
+    parser = RequestParser(Limits(body=10))
+    assert [int(e.status) for e in parser.feed(
+        b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\n")] == [413]
+
+
+def test_chunked_body_over_limit_is_413(split):
+    data = (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+            b"8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n")
+    assert parse(data, split, body=10) == [("error", 413)]
+
+
+def test_cut_off_body_is_reported_and_never_emitted():
+    parser = RequestParser()
+    assert parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\nabc") == []
+    assert parser.feed_eof() is True
+
+
+def test_eof_between_requests_is_not_a_cut_off():
+    parser = RequestParser()
+    assert len(parser.feed(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")) == 1
+    assert parser.feed_eof() is False
+
+
+def test_expect_continue_streams_the_body_when_asked():
+    parser = RequestParser(stream_expect_continue=True)
+    (request,) = parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                             b"Expect: 100-continue\r\n\r\n")
+    assert isinstance(request, Request) and request.expect_continue
+    parser.feed(b"hel")
+    parser.feed(b"lo")
+    assert request.body.read() == b"hello"
+
+
+def test_expect_is_ignored_for_http10():
+    (request,) = RequestParser().feed(b"POST / HTTP/1.0\r\nExpect: 100-continue\r\n"
+                                      b"Content-Length: 2\r\n\r\nhi")
+    assert request.expect_continue is False and request.body.read() == b"hi"
+
+
+def test_upgrade_request_is_answered_as_plain_http_and_parsing_goes_on(split):
+    data = (b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n"
+            b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+    got = parse(data, split)
+    assert [event[1] for event in got] == [b"/ws", b"/next"]

@@ -1,0 +1,356 @@
+"""One client connection: moves bytes between its socket, the parser and tasks.
+
+The event-loop thread reads, parses and flushes; a worker thread (or the
+loop itself with --threads 0) runs one task at a time and sends its output
+through `send`/`send_file`. Every field shared between the two is guarded by
+`self.lock`. Only the loop thread registers, unregisters or closes the fd.
+
+Flow control, both ways:
+- reading stops while too many parsed requests wait (pipelining flood) or
+  too much output is unsent (a client that does not read its responses);
+- a worker's `send` blocks above HIGH_WATER unsent bytes; an inline task
+  pauses instead and is resumed from `on_events` when the socket drains.
+"""
+
+from __future__ import annotations
+
+import collections
+import socket
+import threading
+import time
+
+from . import errors
+from .files import FileSegment
+from .loop import ERR_OR_HUP, IN, OUT
+from .parser import Limits, RequestParser
+from .response import CONTINUE
+from .task import ConnectionLost
+
+RECV_SIZE = 256 * 1024
+HIGH_WATER = 1 << 20
+LOW_WATER = 256 * 1024
+MAX_PENDING = 16
+IOV_MAX = 64
+LINGER_SECONDS = 2.0
+
+
+class Channel:
+    def __init__(self, server, sock: socket.socket, addr) -> None:
+        self.server = server
+        self.loop = server.loop
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.addr = addr
+        self.parser = RequestParser(Limits.from_config(server.config),
+                                    stream_expect_continue=server.pool is not None)
+        self.lock = threading.Lock()
+        self.drained = threading.Condition(self.lock)
+        self.pending: collections.deque = collections.deque()
+        self.out: collections.deque = collections.deque()
+        self.out_bytes = 0
+        self.busy = False
+        self.closing = False
+        self.closed = False
+        self.eof = False
+        self.lingering = False
+        self.broken = False
+        self.paused_task = None
+        self.mask = IN
+        self.last_activity = time.monotonic()
+        self.requests = 0
+
+    # -- loop thread: readiness --
+    def on_events(self, events: int) -> None:
+        if events & IN:
+            self._linger_read() if self.lingering else self._read()
+        if events & OUT and not self.closed:
+            self._write_ready()
+        if events & ERR_OR_HUP and not self.closed:
+            self.close()
+
+    def _read(self) -> None:
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.close()
+            return
+        if not data:
+            self._on_eof()
+            return
+        self.last_activity = time.monotonic()
+        events = self.parser.feed(data)
+        if self.parser.continue_requested:
+            self._send_early_continue()
+        if events or self.parser.finished:
+            self._queue(events)
+
+    def _send_early_continue(self) -> None:
+        # Inline mode buffers the body before the app runs, so ask for it now;
+        # only when nothing is in flight, or the 100 would land mid-response.
+        self.parser.continue_requested = False
+        with self.lock:
+            idle = not (self.busy or self.pending or self.out)
+        if idle:
+            self.send(CONTINUE)
+
+    def _queue(self, events: list) -> None:
+        with self.lock:
+            self.pending.extend(events)
+            self._update_mask()
+        self._dispatch()
+
+    def _on_eof(self) -> None:
+        self.parser.feed_eof()  # a request cut off midway is dropped here
+        with self.lock:
+            self.eof = True
+            idle = not (self.busy or self.pending or self.out)
+            self.closing = self.closing or idle
+            self._update_mask()
+        if idle:
+            self.close()
+
+    def _write_ready(self) -> None:
+        with self.lock:
+            self._flush()
+            resume, close_now = self._after_flush()
+        if close_now:
+            self._close_gracefully()
+        elif resume is not None:
+            self._run(resume, on_loop=True)
+
+    def _after_flush(self):
+        """Under the lock: what to do now that some output left."""
+        resume = None
+        if self.out_bytes <= LOW_WATER:
+            self.drained.notify_all()
+            resume, self.paused_task = self.paused_task, None
+        close_now = self.closing and not self.out and not self.busy
+        self._update_mask()
+        return resume, close_now
+
+    # -- running tasks --
+    def _dispatch(self) -> None:
+        with self.lock:
+            item = self._take_next()
+        if item is not None:
+            self._start(item, on_loop=True)
+
+    def _take_next(self):
+        if self.busy or self.closing or self.closed or not self.pending:
+            return None
+        self.busy = True
+        return self.pending.popleft()
+
+    def _start(self, item, on_loop: bool) -> None:
+        task = self.server.make_task(self, item)
+        if on_loop and getattr(task, "needs_thread", False):
+            self.server.pool.submit(self._run, task, False)
+        else:
+            self._run(task, on_loop)
+
+    def _run(self, task, on_loop: bool) -> None:
+        while task is not None:
+            if not task.run():
+                with self.lock:
+                    self.paused_task = task
+                return
+            item = self._complete(task)
+            if item is None:
+                return
+            task = self.server.make_task(self, item)
+            if on_loop and getattr(task, "needs_thread", False):
+                self.server.pool.submit(self._run, task, False)
+                return
+
+    def _complete(self, task):
+        """Task finished: log it, then pick the next request or start closing."""
+        task.close()
+        self.requests += 1
+        self.server.log_access(self, task)
+        with self.lock:
+            self.busy = False
+            if not task.keep_alive or self.server.stopping or (self.eof and not self.pending):
+                self.closing = True
+                self.pending.clear()
+            item = self._take_next()
+            close_now = self.closing and not self.out
+            self._update_mask()
+        if close_now:
+            self._close_soon()
+        return item
+
+    # -- the sink interface used by tasks (any thread) --
+    def send(self, data: bytes) -> None:
+        self._enqueue(data, len(data))
+
+    def send_file(self, head: bytes, segment: FileSegment) -> None:
+        with self.lock:
+            if self.closed:
+                segment.done()
+                raise ConnectionLost()
+            self.out.append(head)
+            self.out.append(segment)
+            self.out_bytes += len(head)
+        self._enqueue(b"", 0)
+
+    def send_continue(self) -> None:
+        self.send(CONTINUE)
+
+    def should_pause(self) -> bool:
+        return self.out_bytes > HIGH_WATER
+
+    def _enqueue(self, data: bytes, size: int) -> None:
+        with self.lock:
+            if self.closed or self.broken:
+                raise ConnectionLost()
+            if size:
+                self.out.append(data)
+                self.out_bytes += size
+            if not self.mask & OUT:
+                self._flush()
+            self._update_mask()
+            if not self.loop.in_loop_thread():
+                while self.out_bytes > HIGH_WATER and not self.closed:
+                    self.drained.wait()
+            if self.closed or self.broken:
+                raise ConnectionLost()
+
+    # -- output (lock held) --
+    def _flush(self) -> None:
+        out = self.out
+        try:
+            while out:
+                if isinstance(out[0], FileSegment):
+                    if not self._send_segment(out[0]):
+                        return
+                elif not self._send_buffers():
+                    return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            # The peer is gone: nothing more can be delivered on this connection.
+            self._drop_output()
+            self.broken = self.closing = True
+
+    def _send_segment(self, segment: FileSegment) -> bool:
+        if segment.remaining:
+            segment.send_to(self.fd)
+            self.last_activity = time.monotonic()
+        if segment.remaining:
+            return False
+        self.out.popleft()
+        segment.done()
+        return True
+
+    def _send_buffers(self) -> bool:
+        out = self.out
+        buffers = []
+        for item in out:
+            if isinstance(item, FileSegment) or len(buffers) == IOV_MAX:
+                break
+            buffers.append(item)
+        sent = self.sock.sendmsg(buffers) if len(buffers) > 1 else self.sock.send(buffers[0])
+        self.out_bytes -= sent
+        self.last_activity = time.monotonic()
+        for item in buffers:
+            if sent < len(item):
+                out[0] = memoryview(item)[sent:]
+                return False
+            sent -= len(item)
+            out.popleft()
+        return True
+
+    def _drop_output(self) -> None:
+        for item in self.out:
+            if isinstance(item, FileSegment):
+                item.done()
+        self.out.clear()
+        self.out_bytes = 0
+        self.drained.notify_all()
+
+    def _update_mask(self) -> None:
+        if self.closed or self.lingering:
+            return
+        mask = OUT if self.out else 0
+        if self._wants_input():
+            mask |= IN
+        if mask != self.mask:
+            self.mask = mask
+            self.loop.modify(self.fd, mask)
+
+    def _wants_input(self) -> bool:
+        return not (self.parser.finished or self.eof or self.closing
+                    or len(self.pending) >= MAX_PENDING or self.out_bytes > HIGH_WATER)
+
+    # -- timeouts (loop thread, once a tick) --
+    def check_timeout(self, now: float) -> None:
+        idle = now - self.last_activity
+        config = self.server.config
+        if self.lingering:
+            if idle > LINGER_SECONDS:
+                self.close()
+        elif self.busy:
+            return
+        elif self.out:
+            if idle > config.read_timeout:
+                self.close()  # the client stopped reading its response
+        elif self.parser.in_message:
+            if idle > config.read_timeout:
+                self.parser.finished = True
+                self._queue([errors.RequestTimeout("request not received in time")])
+        elif not self.pending and idle > config.keep_alive:
+            self.close()
+
+    # -- closing --
+    def _close_soon(self) -> None:
+        if self.loop.in_loop_thread():
+            self._close_gracefully()
+        else:
+            self.loop.call_soon_threadsafe(self._close_gracefully)
+
+    def _close_gracefully(self) -> None:
+        """Half-close and drain unread input so the client gets our last response.
+
+        Closing a socket with unread input makes the kernel send RST, which can
+        destroy a response (a 413, say) before the client reads it: nginx's
+        "lingering close" avoids that, and so do we.
+        """
+        if self.closed or self.lingering:
+            return
+        if self.eof:
+            self.close()
+            return
+        try:
+            self.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self.close()
+            return
+        self.lingering = True
+        self.last_activity = time.monotonic()
+        self.loop.modify(self.fd, IN)
+
+    def _linger_read(self) -> None:
+        try:
+            data = self.sock.recv(RECV_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.close()
+
+    def close(self) -> None:
+        if not self.loop.in_loop_thread():
+            self.loop.call_soon_threadsafe(self.close)
+            return
+        with self.lock:
+            if self.closed:
+                return
+            self.closed = True
+            self._drop_output()
+            self.parser.feed_eof()
+            self.loop.unregister(self.fd)
+            self.sock.close()
+        self.server.forget(self)

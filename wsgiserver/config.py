@@ -1,0 +1,134 @@
+"""The one table of settings shared by the command line and the Python API.
+
+Each `Setting` names its command-line flags, how to convert a value, its
+default and its help text. `cli.py` builds argparse from this table and
+`Config.from_options` validates keyword arguments from `WSGIServer(...)`
+against the same table, so the two can never drift apart.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .errors import ConfigError
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def non_negative_int(text: Any) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise ConfigError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise ConfigError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def log_level(text: Any) -> str:
+    level = str(text).lower()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"log level must be one of {', '.join(LOG_LEVELS)}, got {text!r}")
+    return level
+
+
+def text_value(text: Any) -> str:
+    return str(text)
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    flags: tuple[str, ...]
+    convert: Callable[[Any], Any]
+    default: Any
+    help: str
+    metavar: str = ""
+    repeatable: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("bind", ("-b", "--bind"), text_value, None,
+            "address to listen on: HOST:PORT, [IPV6]:PORT or unix:PATH; repeatable "
+            "(default 0.0.0.0:PORT, PORT from the argument, $PORT or 8000)",
+            "ADDRESS", repeatable=True),
+    Setting("threads", ("--threads",), non_negative_int, 4,
+            "threads that run the WSGI app; 0 runs it on the event-loop thread "
+            "(only for apps that never block)", "N"),
+    Setting("keep_alive", ("--keep-alive",), non_negative_int, 5,
+            "seconds an idle keep-alive connection is kept open", "SECONDS"),
+    Setting("read_timeout", ("--read-timeout",), non_negative_int, 60,
+            "seconds a started request may stall before 408 and close", "SECONDS"),
+    Setting("limit_request_line", ("--limit-request-line",), non_negative_int, 4094,
+            "longest request target in bytes (0 = unlimited); longer gives 414", "BYTES"),
+    Setting("limit_request_fields", ("--limit-request-fields",), non_negative_int, 100,
+            "most header fields in a request; more gives 431", "N"),
+    Setting("limit_request_field_size",
+            ("--limit-request-field_size", "--limit-request-field-size"),
+            non_negative_int, 8190,
+            "largest header field (name and value) in bytes (0 = unlimited); larger "
+            "gives 431", "BYTES"),
+    Setting("limit_request_body", ("--limit-request-body",), non_negative_int, 100 * 2**20,
+            "largest request body in bytes (0 = unlimited); larger gives 413", "BYTES"),
+    Setting("static_root", ("--static-root",), text_value, "./html",
+            "folder whose files are served as static files", "DIR"),
+    Setting("backlog", ("--backlog",), non_negative_int, 2048,
+            "listen() backlog: connections waiting to be accepted", "N"),
+    Setting("graceful_timeout", ("--graceful-timeout",), non_negative_int, 30,
+            "seconds in-flight requests get to finish after SIGTERM or Ctrl-C", "SECONDS"),
+    Setting("log_level", ("--log-level",), log_level, "info",
+            "error log level: " + ", ".join(LOG_LEVELS), "LEVEL"),
+    Setting("access_logfile", ("--access-logfile",), text_value, None,
+            "write an access log line per request to FILE ('-' is stdout)", "FILE"),
+)
+
+SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
+DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
+
+
+def default_port() -> int:
+    return parse_port(os.environ.get("PORT", "8000"))
+
+
+def parse_port(text: Any) -> int:
+    try:
+        port = int(str(text))
+    except ValueError:
+        raise ConfigError(f"invalid port {text!r}: expected a number from 1 to 65535") from None
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"invalid port {port}: expected a number from 1 to 65535")
+    return port
+
+
+@dataclass
+class Config:
+    """Validated settings; every attribute is named in SETTINGS."""
+
+    values: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.__dict__["values"][name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    @classmethod
+    def from_options(cls, **options: Any) -> Config:
+        values = dict(DEFAULTS)
+        for name, raw in options.items():
+            values[name] = _convert(name, raw)
+        return cls(values)
+
+
+def _convert(name: str, raw: Any) -> Any:
+    setting = SETTINGS_BY_NAME.get(name)
+    if setting is None:
+        raise ConfigError(f"unknown option {name!r}")
+    if raw is None:
+        return None
+    if setting.repeatable:
+        items = [raw] if isinstance(raw, str) else list(raw)
+        return [setting.convert(item) for item in items]
+    return setting.convert(raw)

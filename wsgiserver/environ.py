@@ -1,0 +1,93 @@
+"""Building the PEP 3333 environ for a request."""
+
+from __future__ import annotations
+
+import sys
+from urllib.parse import unquote_to_bytes
+
+import httptools
+
+from . import __version__
+from .files import FileWrapper
+from .request import Request
+
+
+def base_environ(server_name: str, server_port: str, multithread: bool) -> dict:
+    """The keys that are the same for every request a server answers."""
+    return {
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": multithread,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": FileWrapper,
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": server_port,
+        "SERVER_SOFTWARE": f"wsgiserver/{__version__}",
+    }
+
+
+def split_target(target: bytes) -> tuple[bytes, bytes]:
+    """(path, query) from an origin-form, absolute-form or asterisk-form target."""
+    if target.startswith(b"/"):
+        path, _, query = target.partition(b"?")
+        return path.partition(b"#")[0], query.partition(b"#")[0]
+    if target == b"*":
+        return b"*", b""
+    try:
+        url = httptools.parse_url(target)
+    except httptools.HttpParserInvalidURLError:
+        return target, b""
+    return url.path or b"/", url.query or b""
+
+
+def request_environ(base: dict, request: Request, remote: tuple) -> dict:
+    environ = base.copy()
+    path, query = split_target(request.target)
+    environ["REQUEST_METHOD"] = request.method
+    environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
+    environ["QUERY_STRING"] = query.decode("latin-1")
+    environ["RAW_URI"] = environ["REQUEST_URI"] = request.target.decode("latin-1")
+    environ["SERVER_PROTOCOL"] = request.version
+    environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = _remote(remote)
+    environ["wsgi.input"] = request.body
+    _add_headers(environ, request.headers)
+    if request.host:
+        _server_from_host(environ, request.host)
+    return environ
+
+
+def _remote(remote) -> tuple[str, str]:
+    if isinstance(remote, tuple) and len(remote) >= 2:
+        return str(remote[0]), str(remote[1])
+    return "127.0.0.1", "0"  # a unix socket peer has no address
+
+
+def _add_headers(environ: dict, headers: list[tuple[str, str]]) -> None:
+    for name, value in headers:
+        if "_" in name:
+            # Drop them: "X_Forwarded_For" would otherwise be indistinguishable
+            # from "X-Forwarded-For" in the environ (header spoofing).
+            continue
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        if key in environ:
+            value = environ[key] + "," + value
+        environ[key] = value
+
+
+def _server_from_host(environ: dict, host: str) -> None:
+    # As gunicorn does: SERVER_NAME/PORT describe the host the client asked for.
+    name, port = host, None
+    if host.startswith("["):
+        end = host.find("]")
+        name, port = host[:end + 1], host[end + 2:] if host[end + 1:end + 2] == ":" else None
+    elif ":" in host:
+        name, port = host.rsplit(":", 1)
+    environ["SERVER_NAME"] = name
+    if port and port.isdigit():
+        environ["SERVER_PORT"] = port

@@ -1,0 +1,288 @@
+"""Sans-IO request parsing: bytes in, `Request` objects (or one error) out.
+
+llhttp (through httptools) does the tokenising and body framing; this module
+adds what llhttp leaves to the server: size limits, the RFC 9112 rules about
+Host, Transfer-Encoding and Expect, and assembling each request with its
+body. Nothing here touches a socket, so tests feed it bytes whole, one byte
+at a time or in random splits and expect the same events.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional, Union
+
+import httptools
+
+from . import errors
+from .buffers import BodyAborted, BodyBuffer, StreamingBody
+from .request import Request
+
+Event = Union[Request, errors.HTTPError]
+
+_VERSION_IN_LINE = re.compile(rb"HTTP/(\d)")
+_OWS = " \t"
+_UNLIMITED_HEAD = 64 * 2**20
+
+
+class _StopParsing(Exception):
+    """Raised from a callback to stop llhttp after a request that closes the connection."""
+
+
+class Limits:
+    """The request-size limits a parser enforces (0 means unlimited)."""
+
+    def __init__(self, request_line: int = 4094, fields: int = 100,
+                 field_size: int = 8190, body: int = 100 * 2**20) -> None:
+        self.request_line = request_line
+        self.fields = fields
+        self.field_size = field_size
+        self.body = body
+
+    @classmethod
+    def from_config(cls, config) -> Limits:
+        return cls(config.limit_request_line, config.limit_request_fields,
+                   config.limit_request_field_size, config.limit_request_body)
+
+    @property
+    def head_bytes(self) -> int:
+        """Most bytes a request head can take before it is refused with 431."""
+        if not (self.request_line and self.fields and self.field_size):
+            return _UNLIMITED_HEAD
+        return self.request_line + self.fields * (self.field_size + 4) + 64
+
+
+class RequestParser:
+    """Turns a connection's byte stream into requests, in order.
+
+    After an error event, or after a request that does not keep the
+    connection alive, the parser ignores all further input: nothing that
+    follows on that connection is ever processed.
+    """
+
+    def __init__(self, limits: Optional[Limits] = None, stream_expect_continue: bool = True):
+        self.limits = limits or Limits()
+        self.stream_expect_continue = stream_expect_continue
+        self.finished = False
+        self.continue_requested = False  # buffered Expect: 100-continue request seen
+        self._parser = httptools.HttpRequestParser(self)
+        self._events: list[Event] = []
+        self._head_bytes = 0
+        self._tail = b""
+        self._reset_message()
+
+    def _reset_message(self) -> None:
+        self.in_message = False
+        self._in_head = False
+        self._url = bytearray()
+        self._headers: list[tuple[str, str]] = []
+        self._request: Optional[Request] = None
+        self._body: Union[BodyBuffer, StreamingBody, None] = None
+        self._body_size = 0
+
+    # -- public API --
+    def feed(self, data: bytes) -> list[Event]:
+        """Parse `data`; return the requests and at most one error it completes."""
+        if self.finished or not data:
+            return []
+        self._events = []
+        try:
+            self._feed_parser(data)
+        except errors.HTTPError as error:
+            self._fail(error)
+        else:
+            self._check_head_size(len(data))
+        return self._events
+
+    def feed_eof(self) -> bool:
+        """The peer closed its side. True if it cut a request off midway."""
+        cut_off = self.in_message and not self.finished
+        if cut_off and isinstance(self._body, StreamingBody):
+            self._body.abort(BodyAborted("client closed the connection"))
+        self.finished = True
+        return cut_off
+
+    # -- feeding llhttp --
+    def _feed_parser(self, data: bytes) -> None:
+        tail = self._tail
+        self._tail = data[-16:] if len(data) >= 16 else (tail + data)[-16:]
+        try:
+            self._parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            self._restart_after_upgrade(data, upgrade.args[0])
+        except httptools.HttpParserCallbackError as error:
+            if not isinstance(error.__context__, _StopParsing):
+                raise _callback_error(error) from None
+        except httptools.HttpParserError as error:
+            raise _translate_llhttp_error(error, tail + data) from None
+
+    def _restart_after_upgrade(self, data: bytes, offset: int) -> None:
+        # We do not switch protocols: the request was answered as plain
+        # HTTP/1.1, so whatever follows it is parsed as the next request.
+        if self.in_message:
+            raise errors.BadRequest("body on an upgrade request is not supported")
+        self._parser = httptools.HttpRequestParser(self)
+        if not self.finished and offset < len(data):
+            self._feed_parser(data[offset:])
+
+    def _fail(self, error: errors.HTTPError) -> None:
+        if isinstance(self._body, StreamingBody):
+            self._body.abort(error)
+        self._events.append(error)
+        self.finished = True
+
+    def _check_head_size(self, fed: int) -> None:
+        # llhttp buffers an unfinished header internally; cap how much.
+        if not self._in_head:
+            return
+        self._head_bytes += fed
+        if self._head_bytes > self.limits.head_bytes:
+            self._fail(errors.HeaderFieldsTooLarge("request head too large"))
+
+    # -- llhttp callbacks --
+    def on_message_begin(self) -> None:
+        self._reset_message()
+        self.in_message = True
+        self._in_head = True
+        self._head_bytes = 0
+
+    def on_url(self, url: bytes) -> None:
+        self._url += url
+        limit = self.limits.request_line
+        if limit and len(self._url) > limit:
+            raise errors.URITooLong(f"request target over {limit} bytes")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._check_field(name, value)
+        field = (name.decode("latin-1"), value.decode("latin-1").strip(_OWS))
+        if self._in_head:
+            self._headers.append(field)
+        elif self._request is not None:
+            self._request.trailers.append(field)
+
+    def _check_field(self, name: bytes, value: bytes) -> None:
+        count = len(self._headers) + (len(self._request.trailers) if self._request else 0)
+        if self.limits.fields and count >= self.limits.fields:
+            raise errors.HeaderFieldsTooLarge("too many header fields")
+        if self.limits.field_size and len(name) + len(value) > self.limits.field_size:
+            raise errors.HeaderFieldsTooLarge(
+                f"header field {name[:40].decode('latin-1')!r} too large")
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        request = self._build_request()
+        self._request = request
+        if request.expect_continue and self.stream_expect_continue:
+            self._body = StreamingBody(on_first_read=None)
+            request.body = self._body
+            self._events.append(request)
+        elif request.has_body:
+            self._body = BodyBuffer()
+            self.continue_requested = request.expect_continue
+
+    def on_body(self, body: bytes) -> None:
+        self._body_size += len(body)
+        limit = self.limits.body
+        if limit and self._body_size > limit:
+            raise errors.PayloadTooLarge(f"request body over {limit} bytes")
+        self._body.write(body) if isinstance(self._body, BodyBuffer) else self._body.feed(body)
+
+    def on_message_complete(self) -> None:
+        request, body = self._request, self._body
+        if isinstance(body, StreamingBody):
+            body.finish()
+        else:
+            request.body = body.finish() if body is not None else BodyBuffer().finish()
+            self._events.append(request)
+        self._reset_message()
+        if not request.keep_alive:
+            self.finished = True
+            raise _StopParsing()
+
+    # -- building a request --
+    def _build_request(self) -> Request:
+        version = self._parser.get_http_version()
+        _check_version(version)
+        method = self._parser.get_method().decode("ascii")
+        request = Request(method=method, target=bytes(self._url), version="HTTP/" + version,
+                          headers=self._headers, keep_alive=self._parser.should_keep_alive())
+        _apply_framing_headers(request, self.limits)
+        return request
+
+
+def _check_version(version: str) -> None:
+    major = version.split(".")[0]
+    if major == "0":
+        raise errors.BadRequest("HTTP/0.9 requests are not supported")
+    if major != "1":
+        raise errors.VersionNotSupported(f"HTTP/{version} is not supported")
+
+
+def _apply_framing_headers(request: Request, limits: Limits) -> None:
+    """Apply the RFC 9112 rules on Host, Transfer-Encoding, Content-Length and Expect."""
+    values = _special_headers(request.headers)
+    _check_host(request, values.get("host", []))
+    _check_transfer_encoding(request, values.get("transfer-encoding", []))
+    lengths = values.get("content-length", [])
+    if lengths:
+        request.content_length = int(lengths[0])
+        if limits.body and request.content_length > limits.body:
+            raise errors.PayloadTooLarge(f"request body over {limits.body} bytes")
+    _check_expect(request, values.get("expect", []))
+
+
+def _special_headers(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
+    wanted = ("host", "transfer-encoding", "content-length", "expect")
+    found: dict[str, list[str]] = {}
+    for name, value in headers:
+        key = name.lower()
+        if key in wanted:
+            found.setdefault(key, []).append(value)
+    return found
+
+
+def _check_host(request: Request, hosts: list[str]) -> None:
+    if len(hosts) > 1:
+        raise errors.BadRequest("more than one Host header")
+    if not hosts and request.version == "HTTP/1.1":
+        raise errors.BadRequest("HTTP/1.1 request without Host header")
+    request.host = hosts[0] if hosts else None
+
+
+def _check_transfer_encoding(request: Request, values: list[str]) -> None:
+    if not values:
+        return
+    if request.version == "HTTP/1.0":
+        raise errors.BadRequest("Transfer-Encoding is not allowed in HTTP/1.0")
+    codings = [c.strip().lower() for v in values for c in v.split(",")]
+    if codings[-1] != "chunked" or codings.count("chunked") != 1:
+        raise errors.BadRequest("chunked must be the final transfer coding, once")
+    unknown = [c for c in codings if c != "chunked"]
+    if unknown:
+        raise errors.NotImplementedCoding(f"transfer coding {unknown[0]!r} not implemented")
+    request.chunked = True
+
+
+def _check_expect(request: Request, values: list[str]) -> None:
+    if not values or request.version == "HTTP/1.0":
+        return  # RFC 9110 §10.1.1: HTTP/1.0 requests' expectations are ignored
+    if len(values) > 1 or values[0].lower() != "100-continue":
+        raise errors.ExpectationFailed(f"unsupported expectation {values[0]!r}")
+    request.expect_continue = True
+
+
+def _callback_error(error: Exception) -> errors.HTTPError:
+    # httptools wraps an exception raised in a callback; ours carry the status.
+    cause = error.__context__
+    if isinstance(cause, errors.HTTPError):
+        return cause
+    raise error
+
+
+def _translate_llhttp_error(error: Exception, data: bytes) -> errors.HTTPError:
+    message = str(error) or type(error).__name__
+    if "HTTP version" in message:
+        majors = _VERSION_IN_LINE.findall(data)
+        if majors and int(majors[-1]) >= 2:
+            return errors.VersionNotSupported("HTTP version not supported")
+    return errors.BadRequest(message)

@@ -1,0 +1,149 @@
+"""Sans-IO response framing: status and headers in, the bytes of the head out.
+
+The server, not the app, decides how a body is delimited (RFC 9112 §6):
+Content-Length when known, chunked for HTTP/1.1 when not, and closing the
+connection for HTTP/1.0. Hop-by-hop headers are the server's business too,
+so an app's Transfer-Encoding or Keep-Alive is dropped and its
+`Connection: close` is honoured.
+"""
+
+from __future__ import annotations
+
+import time
+from email.utils import formatdate
+from typing import Optional
+
+from . import __version__
+
+SERVER_HEADER = f"wsgiserver/{__version__}"
+_HOP_BY_HOP = frozenset(("connection", "keep-alive", "transfer-encoding", "te", "trailer",
+                         "upgrade", "proxy-authenticate", "proxy-authorization"))
+_FORBIDDEN_VALUE_CHARS = ("\r", "\n", "\0")
+
+LENGTH, CHUNKED, CLOSE, NO_BODY = "length", "chunked", "close", "none"
+
+_date_cache = [0, ""]
+
+
+def http_date() -> str:
+    """The Date header value, computed at most once a second."""
+    now = int(time.time())
+    if _date_cache[0] != now:
+        _date_cache[:] = [now, formatdate(now, usegmt=True)]
+    return _date_cache[1]
+
+
+class ResponseHead:
+    """The framing decisions for one response and its encoded head."""
+
+    __slots__ = ("status_code", "framing", "keep_alive", "content_length", "data")
+
+    def __init__(self, status_code: int, framing: str, keep_alive: bool,
+                 content_length: Optional[int], data: bytes) -> None:
+        self.status_code = status_code
+        self.framing = framing
+        self.keep_alive = keep_alive
+        self.content_length = content_length
+        self.data = data
+
+
+def status_code_of(status: str) -> int:
+    if not isinstance(status, str) or len(status) < 4 or status[3] != " ":
+        raise ValueError(f"invalid status {status!r}: expected 'NNN Reason'")
+    if not status[:3].isdigit() or int(status[:3]) < 100:
+        raise ValueError(f"invalid status {status!r}: expected 'NNN Reason'")
+    return int(status[:3])
+
+
+def body_forbidden(method: str, status_code: int) -> bool:
+    return method == "HEAD" or status_code in (204, 304) or status_code < 200
+
+
+def build_head(status: str, headers: list, *, method: str, version: str,
+               keep_alive: bool, length_hint: Optional[int] = None) -> ResponseHead:
+    """Validate the app's status and headers, choose the framing, encode the head."""
+    code = status_code_of(status)
+    lines = [f"HTTP/1.1 {status}\r\n"]
+    app_length, app_close, has_date, has_server = _copy_headers(headers, lines)
+    if app_close:
+        keep_alive = False
+    length = app_length if app_length is not None else length_hint
+    framing = _choose_framing(method, code, version, length)
+    if framing == CLOSE:
+        keep_alive = False
+    if app_length is None and length is not None and code != 204 and code >= 200:
+        lines.append(f"Content-Length: {length}\r\n")
+    if framing == CHUNKED:
+        lines.append("Transfer-Encoding: chunked\r\n")
+    _add_connection_header(lines, keep_alive, version)
+    if not has_date:
+        lines.append(f"Date: {http_date()}\r\n")
+    if not has_server:
+        lines.append(f"Server: {SERVER_HEADER}\r\n")
+    lines.append("\r\n")
+    data = "".join(lines).encode("latin-1")
+    return ResponseHead(code, framing, keep_alive, length, data)
+
+
+def _copy_headers(headers: list, lines: list[str]) -> tuple[Optional[int], bool, bool, bool]:
+    app_length, app_close, has_date, has_server = None, False, False, False
+    for name, value in headers:
+        _check_header(name, value)
+        key = name.lower()
+        if key in _HOP_BY_HOP:
+            app_close = app_close or (key == "connection" and "close" in value.lower())
+            continue
+        if key == "content-length":
+            app_length = _parse_length(value)
+        has_date = has_date or key == "date"
+        has_server = has_server or key == "server"
+        lines.append(f"{name}: {value}\r\n")
+    return app_length, app_close, has_date, has_server
+
+
+def _check_header(name: str, value: str) -> None:
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise TypeError(f"header {name!r}: name and value must be str")
+    if not name or ":" in name or any(c in name or c in value for c in _FORBIDDEN_VALUE_CHARS):
+        raise ValueError(f"header {name!r} has a forbidden character")
+
+
+def _parse_length(value: str) -> int:
+    if not value.strip().isdigit():
+        raise ValueError(f"invalid Content-Length {value!r}")
+    return int(value)
+
+
+def _choose_framing(method: str, code: int, version: str, length: Optional[int]) -> str:
+    if body_forbidden(method, code):
+        return NO_BODY
+    if length is not None:
+        return LENGTH
+    return CHUNKED if version == "HTTP/1.1" else CLOSE
+
+
+def _add_connection_header(lines: list[str], keep_alive: bool, version: str) -> None:
+    if not keep_alive:
+        lines.append("Connection: close\r\n")
+    elif version == "HTTP/1.0":
+        lines.append("Connection: keep-alive\r\n")
+
+
+def chunk(data: bytes) -> bytes:
+    """One chunk of a chunked body (never call with empty data: that ends the body)."""
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+LAST_CHUNK = b"0\r\n\r\n"
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def error_response(status_code: int, phrase: str, detail: str = "",
+                   close: bool = True, method: str = "GET") -> bytes:
+    """A complete small text/plain response for errors the server answers itself."""
+    body = f"{status_code} {phrase}\n{detail}\n".encode("utf-8", "replace") if detail \
+        else f"{status_code} {phrase}\n".encode()
+    headers = [("Content-Type", "text/plain; charset=utf-8")]
+    head = build_head(f"{status_code} {phrase}", headers, method=method, version="HTTP/1.1",
+                      keep_alive=not close, length_hint=len(body))
+    return head.data + (b"" if method == "HEAD" else body)

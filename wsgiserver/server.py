@@ -1,0 +1,195 @@
+"""WSGIServer: binds the sockets, owns the loop, the pool and the connections."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Any, Callable, Optional
+
+from . import errors, logs, response
+from .channel import Channel
+from .config import Config
+from .environ import base_environ, request_environ
+from .loop import EventLoop
+from .sockets import Listener, bind_socket, parse_bind, url_for
+from .static import STATIC_METHODS, StaticFiles, StaticTask
+from .task import Task
+from .workers import ThreadPool
+
+log = logging.getLogger("wsgiserver.error")
+
+
+def not_found_app(environ: dict, start_response: Callable) -> list[bytes]:
+    """The app when only static files are served: 404 for everything else."""
+    body = b"404 Not Found\n"
+    start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
+                                     ("Content-Length", str(len(body)))])
+    return [body]
+
+
+class AppTask(Task):
+    needs_thread = True
+
+
+class ErrorTask:
+    """Answers a request the parser refused: its status, then close."""
+
+    keep_alive = False
+    body_sent = 0
+
+    def __init__(self, sink, error: errors.HTTPError) -> None:
+        self.sink = sink
+        self.error = error
+        self.status_code = int(error.status)
+        self.request = None
+
+    def run(self) -> bool:
+        self.sink.send(response.error_response(self.status_code, self.error.status.phrase,
+                                               self.error.reason))
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class WSGIServer:
+    """An epoll WSGI server. `serve_forever()` runs it; `shutdown()` stops it."""
+
+    def __init__(self, app: Optional[Callable] = None, host: str = "0.0.0.0",
+                 port: int = 8000, **options: Any) -> None:
+        self.config = Config.from_options(**options)
+        self.app = app or not_found_app
+        self.static = StaticFiles(self.config.static_root)
+        self.loop = EventLoop()
+        self.pool: Optional[ThreadPool] = None
+        self.channels: set[Channel] = set()
+        self.stopping = False
+        self._stopped = threading.Event()
+        binds = self.config.bind or [f"{host}:{port}"]
+        self.sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
+        name, port_text = self._server_name()
+        self.base_environ = base_environ(name, port_text, self.config.threads > 0)
+
+    def _server_name(self) -> tuple[str, str]:
+        address = self.sockets[0].getsockname()
+        if isinstance(address, tuple):
+            return str(address[0]), str(address[1])
+        return "localhost", "0"
+
+    @property
+    def urls(self) -> list[str]:
+        return [url_for(sock) for sock in self.sockets]
+
+    @property
+    def port(self) -> int:
+        return self.sockets[0].getsockname()[1]
+
+    # -- tasks --
+    def make_task(self, channel: Channel, item):
+        if isinstance(item, errors.HTTPError):
+            return ErrorTask(channel, item)
+        if self.config.keep_alive == 0:
+            item.keep_alive = False
+        if item.method in STATIC_METHODS:
+            found = self.static.lookup(item.target)
+            if found is not None:
+                return StaticTask(channel, item, found)
+        environ = request_environ(self.base_environ, item, channel.addr)
+        task_class = AppTask if self.pool is not None else Task
+        return task_class(channel, item, environ, self.app, inline=self.pool is None)
+
+    def log_access(self, channel: Channel, task) -> None:
+        if task.request is None or not logs.access_enabled():
+            return
+        remote = channel.addr[0] if isinstance(channel.addr, tuple) else "-"
+        logs.access_log.info(logs.access_line(remote, task.request, task.status_code,
+                                              task.body_sent))
+
+    # -- connections --
+    def _accept(self, sock, addr) -> None:
+        if self.stopping:
+            sock.close()
+            return
+        channel = Channel(self, sock, addr)
+        self.channels.add(channel)
+        self.loop.register(channel.fd, channel.mask, channel)
+
+    def forget(self, channel: Channel) -> None:
+        self.channels.discard(channel)
+        if self.stopping and not self.channels:
+            self.loop.stop()
+
+    def _tick(self, now: float) -> None:
+        for channel in list(self.channels):
+            channel.check_timeout(now)
+        if self.stopping:
+            self._continue_shutdown(now)
+
+    # -- running --
+    def serve_forever(self) -> None:
+        self.loop.thread_id = threading.get_ident()
+        if self.config.threads > 0:
+            self.pool = ThreadPool(self.config.threads)
+        self.listeners = [Listener(sock, self._accept) for sock in self.sockets]
+        for listener in self.listeners:
+            listener.start(self.loop)
+        self.loop.every_tick(self._tick)
+        restore = self._install_signal_handlers()
+        try:
+            self.loop.run()
+        finally:
+            restore()
+            self._cleanup()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop accepting, let in-flight responses finish, then return from serve_forever."""
+        self.loop.call_soon_threadsafe(self._begin_shutdown)
+        if wait and not self.loop.in_loop_thread():
+            self._stopped.wait(self.config.graceful_timeout + 5)
+
+    def _begin_shutdown(self) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        self._deadline = time.monotonic() + self.config.graceful_timeout
+        for listener in self.listeners:
+            listener.close(self.loop)
+        self.listeners = []
+        self._continue_shutdown(time.monotonic())
+
+    def _continue_shutdown(self, now: float) -> None:
+        for channel in list(self.channels):
+            if not (channel.busy or channel.out or channel.pending) or now > self._deadline:
+                channel.close()
+        if not self.channels:
+            self.loop.stop()
+
+    def _install_signal_handlers(self) -> Callable[[], None]:
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        def handler(signum, frame):
+            self.loop.call_soon_threadsafe(self._begin_shutdown)
+
+        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        return lambda: [signal.signal(sig, old) for sig, old in previous.items()]
+
+    def _cleanup(self) -> None:
+        for channel in list(self.channels):
+            channel.close()
+        for listener in getattr(self, "listeners", []):
+            listener.close(self.loop)
+        if self.pool is not None:
+            self.pool.shutdown(timeout=1.0)
+        self.loop.close()
+        self._stopped.set()
+
+
+def serve(app: Optional[Callable] = None, **options: Any) -> None:
+    """Run `app` until SIGINT/SIGTERM: `serve(app, port=8080, threads=8)`."""
+    host = options.pop("host", "0.0.0.0")
+    port = options.pop("port", 8000)
+    server = WSGIServer(app, host=host, port=port, **options)
+    log.info("Listening at %s", ", ".join(server.urls))
+    server.serve_forever()

@@ -1,0 +1,238 @@
+"""Running one WSGI application call: start_response, write(), iteration, errors.
+
+A `Task` talks to its connection only through a small `sink` interface
+(`send`, `send_file`, `send_continue`, `should_pause`), so it runs the same
+way in a worker thread (where `send` may block for backpressure) and on the
+event-loop thread (where the task pauses and is resumed when the socket
+drains).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from typing import Any, Callable, Optional
+
+from . import response
+from .buffers import BodyAborted, StreamingBody
+from .files import FileSegment, FileWrapper
+from .request import Request
+
+log = logging.getLogger("wsgiserver.error")
+
+
+class ConnectionLost(Exception):
+    """The client went away; there is nobody left to answer."""
+
+
+class Task:
+    """One request/response exchange with the app."""
+
+    def __init__(self, sink, request: Request, environ: dict, app: Callable,
+                 inline: bool = False) -> None:
+        self.sink = sink
+        self.request = request
+        self.environ = environ
+        self.app = app
+        self.inline = inline
+        self.status: Optional[str] = None
+        self.headers: list = []
+        self.head: Optional[response.ResponseHead] = None
+        self.result: Any = None
+        self.iterator: Any = None
+        self.body_sent = 0
+        self.keep_alive = request.keep_alive
+        self.started = time.monotonic()
+        self._pending_head: Optional[bytes] = None
+        self._segment: Optional[FileSegment] = None
+
+    # -- the WSGI callables --
+    def start_response(self, status: str, headers: list, exc_info=None):
+        if exc_info:
+            try:
+                if self.head is not None:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError("start_response called a second time without exc_info")
+        response.status_code_of(status)
+        if not isinstance(headers, list):
+            raise TypeError("response headers must be a list of (name, value) tuples")
+        self.status, self.headers = status, headers
+        return self.write
+
+    def write(self, data: bytes) -> None:
+        if self.status is None:
+            raise AssertionError("write() called before start_response()")
+        self._send_body(data)
+
+    # -- running --
+    def run(self) -> bool:
+        """Call the app and send its response. False if paused (inline only)."""
+        try:
+            self._call_app()
+            return self.pump()
+        except Exception as error:
+            self._fail(error)
+            return True
+
+    def resume(self) -> bool:
+        try:
+            return self.pump()
+        except Exception as error:
+            self._fail(error)
+            return True
+
+    def _call_app(self) -> None:
+        if isinstance(self.request.body, StreamingBody):
+            self.request.body.set_on_first_read(self._send_continue)
+        self.result = self.app(self.environ, self.start_response)
+        if isinstance(self.result, FileWrapper) and self._try_sendfile(self.result):
+            return
+        if isinstance(self.result, (list, tuple)):
+            self._send_sequence(self.result)
+            return
+        self.iterator = iter(self.result)
+
+    def pump(self) -> bool:
+        """Send chunks from the app's iterator; stop early when the socket is full."""
+        if self.iterator is not None:
+            for data in self.iterator:
+                self._send_body(data)
+                if self.inline and self.sink.should_pause():
+                    return False
+            self.iterator = None
+        self._finish_body()
+        return True
+
+    def _send_sequence(self, items) -> None:
+        body = b"".join(_check_bytes(item) for item in items)
+        if self.head is None and self.status is not None:
+            self._send_head(len(body))
+        self._send_body(body)
+
+    def _try_sendfile(self, wrapper: FileWrapper) -> bool:
+        found = wrapper.sendable_range()
+        if found is None or self.status is None or self.head is not None:
+            return False
+        fd, offset, size = found
+        head = self._send_head(size, defer=True)
+        count = min(size, head.content_length if head.content_length is not None else size)
+        if response.body_forbidden(self.request.method, head.status_code):
+            count = 0
+        self._segment = FileSegment(fd, offset, count, on_done=self._close_result)
+        self.body_sent = count
+        self.sink.send_file(head.data, self._segment)
+        return True
+
+    # -- framing the output --
+    def _send_head(self, length_hint: Optional[int], defer: bool = False):
+        if self.status is None:
+            raise AssertionError("the app returned without calling start_response()")
+        self.head = response.build_head(
+            self.status, self.headers, method=self.request.method,
+            version=self.request.version, keep_alive=self.keep_alive, length_hint=length_hint)
+        self.keep_alive = self.head.keep_alive
+        if not defer:
+            self._pending_head = self.head.data
+        return self.head
+
+    def _send_body(self, data: bytes) -> None:
+        _check_bytes(data)
+        first = b""
+        if self.head is None:
+            if not data:
+                return  # headers wait for the first non-empty chunk (PEP 3333)
+            self._send_head(None)
+        if self._pending_head:
+            first, self._pending_head = self._pending_head, None
+        body = self._frame(data)
+        if first or body:
+            self.sink.send(first + body if first else body)
+
+    def _frame(self, data: bytes) -> bytes:
+        head = self.head
+        if not data or head.framing == response.NO_BODY:
+            return b""
+        if head.framing == response.LENGTH:
+            room = head.content_length - self.body_sent
+            if len(data) > room:
+                log.error("app sent more than its Content-Length of %d; truncated",
+                          head.content_length)
+                self.keep_alive = False
+                data = data[:room]
+        self.body_sent += len(data)
+        return response.chunk(data) if head.framing == response.CHUNKED else data
+
+    def _finish_body(self) -> None:
+        if self.head is None:
+            self._send_head(0)
+        tail = b""
+        if self._pending_head:
+            tail, self._pending_head = self._pending_head, None
+        framing = self.head.framing
+        if framing == response.CHUNKED:
+            tail += response.LAST_CHUNK
+        elif framing == response.LENGTH and self.body_sent < self.head.content_length:
+            log.error("app sent %d bytes of its Content-Length of %d; closing connection",
+                      self.body_sent, self.head.content_length)
+            self.keep_alive = False
+        if tail:
+            self.sink.send(tail)
+        self._check_body_consumed()
+
+    def _check_body_consumed(self) -> None:
+        body = self.request.body
+        if isinstance(body, StreamingBody) and not body.complete:
+            # We cannot tell where the next request starts if the client may
+            # still send this body (or may wait forever for 100 Continue).
+            self.keep_alive = False
+
+    def _send_continue(self) -> None:
+        if self.head is None:
+            self.sink.send_continue()
+
+    # -- errors --
+    def _fail(self, error: Exception) -> None:
+        self.keep_alive = False
+        if isinstance(error, ConnectionLost):
+            return
+        if isinstance(error, BodyAborted):
+            log.info("request body aborted: %s", error)
+        else:
+            log.error("Error handling request %s %s", self.request.method,
+                      self.request.target.decode("latin-1"), exc_info=sys.exc_info())
+        if self.head is None or self._pending_head:
+            self.head = response.ResponseHead(500, response.LENGTH, False, None, b"")
+            self._pending_head = None
+            try:
+                self.sink.send(response.error_response(
+                    500, "Internal Server Error", method=self.request.method))
+            except ConnectionLost:
+                pass
+
+    def close(self) -> None:
+        """PEP 3333: the iterable's close() is always called, even after errors."""
+        if self._segment is None:
+            self._close_result()
+
+    def _close_result(self) -> None:
+        close = getattr(self.result, "close", None)
+        self.result = self.iterator = None
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                log.exception("Error closing the app's iterable")
+
+    @property
+    def status_code(self) -> int:
+        return self.head.status_code if self.head else 0
+
+
+def _check_bytes(data) -> bytes:
+    if not isinstance(data, bytes):
+        raise TypeError(f"the app yielded {type(data).__name__}, not bytes")
+    return data
