@@ -85,7 +85,8 @@ def test_http10_is_not_keep_alive_unless_asked(split):
 
 
 def test_connection_close_stops_parsing_what_follows(split):
-    data = b"GET /1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n"
+    data = (b"GET /1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+            b"GET /2 HTTP/1.1\r\nHost: x\r\n\r\n")
     got = parse(data, split)
     assert [event[1] for event in got] == [b"/1"]
 
@@ -148,6 +149,13 @@ MALFORMED = {
 def test_malformed_requests_are_refused(name, split):
     data, status = MALFORMED[name]
     assert parse(data, split) == [("error", status)]
+
+
+def test_version_error_looks_only_at_its_own_request_line(split):
+    data = b"GET / HTTP/3.0\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    assert parse(data, split) == [("error", 505)]
+    data = b"GET /HTTP/2 HTTP/1.7\r\nHost: x\r\n\r\n"
+    assert parse(data, split) == [("error", 400)]
 
 
 def test_request_target_over_limit_is_414(split):

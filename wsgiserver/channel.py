@@ -118,7 +118,7 @@ class Channel:
         if close_now:
             self._close_gracefully()
         elif resume is not None:
-            self._run(resume, on_loop=True)
+            self._run(resume, on_loop=True, resumed=True)
 
     def _after_flush(self):
         """Under the lock: what to do now that some output left."""
@@ -150,9 +150,11 @@ class Channel:
         else:
             self._run(task, on_loop)
 
-    def _run(self, task, on_loop: bool) -> None:
+    def _run(self, task, on_loop: bool, resumed: bool = False) -> None:
         while task is not None:
-            if not task.run():
+            done = task.resume() if resumed else task.run()
+            resumed = False
+            if not done:
                 with self.lock:
                     self.paused_task = task
                 return
@@ -353,4 +355,7 @@ class Channel:
             self.parser.feed_eof()
             self.loop.unregister(self.fd)
             self.sock.close()
+            paused, self.paused_task = self.paused_task, None
+        if paused is not None:
+            paused.close()  # PEP 3333: close() the iterable even if never finished
         self.server.forget(self)

@@ -20,7 +20,6 @@ from .request import Request
 
 Event = Union[Request, errors.HTTPError]
 
-_VERSION_IN_LINE = re.compile(rb"HTTP/(\d)")
 _OWS = " \t"
 _UNLIMITED_HEAD = 64 * 2**20
 
@@ -114,7 +113,7 @@ class RequestParser:
             if not isinstance(error.__context__, _StopParsing):
                 raise _callback_error(error) from None
         except httptools.HttpParserError as error:
-            raise _translate_llhttp_error(error, tail + data) from None
+            raise self._translate_error(error, tail + data) from None
 
     def _restart_after_upgrade(self, data: bytes, offset: int) -> None:
         # We do not switch protocols: the request was answered as plain
@@ -124,6 +123,17 @@ class RequestParser:
         self._parser = httptools.HttpRequestParser(self)
         if not self.finished and offset < len(data):
             self._feed_parser(data[offset:])
+
+    def _translate_error(self, error: Exception, recent: bytes) -> errors.HTTPError:
+        message = str(error) or type(error).__name__
+        if "HTTP version" in message and self._in_head and not self._headers:
+            # Find the version right after this request's target, not any
+            # "HTTP/2" further on (a pipelined request, a header value).
+            pattern = re.escape(bytes(self._url[-8:])) + rb" +HTTP/(\d)"
+            match = re.search(pattern, recent)
+            if match and int(match.group(1)) >= 2:
+                return errors.VersionNotSupported("HTTP version not supported")
+        return errors.BadRequest(message)
 
     def _fail(self, error: errors.HTTPError) -> None:
         if isinstance(self._body, StreamingBody):
@@ -277,12 +287,3 @@ def _callback_error(error: Exception) -> errors.HTTPError:
     if isinstance(cause, errors.HTTPError):
         return cause
     raise error
-
-
-def _translate_llhttp_error(error: Exception, data: bytes) -> errors.HTTPError:
-    message = str(error) or type(error).__name__
-    if "HTTP version" in message:
-        majors = _VERSION_IN_LINE.findall(data)
-        if majors and int(majors[-1]) >= 2:
-            return errors.VersionNotSupported("HTTP version not supported")
-    return errors.BadRequest(message)

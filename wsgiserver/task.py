@@ -131,6 +131,8 @@ class Task:
     def _send_head(self, length_hint: Optional[int], defer: bool = False):
         if self.status is None:
             raise AssertionError("the app returned without calling start_response()")
+        if self._body_may_still_come():
+            self.keep_alive = False
         self.head = response.build_head(
             self.status, self.headers, method=self.request.method,
             version=self.request.version, keep_alive=self.keep_alive, length_hint=length_hint)
@@ -181,14 +183,12 @@ class Task:
             self.keep_alive = False
         if tail:
             self.sink.send(tail)
-        self._check_body_consumed()
 
-    def _check_body_consumed(self) -> None:
+    def _body_may_still_come(self) -> bool:
+        # If the app answers before the whole 100-continue body arrived, we
+        # cannot tell where the next request would start: close after this.
         body = self.request.body
-        if isinstance(body, StreamingBody) and not body.complete:
-            # We cannot tell where the next request starts if the client may
-            # still send this body (or may wait forever for 100 Continue).
-            self.keep_alive = False
+        return isinstance(body, StreamingBody) and not body.complete
 
     def _send_continue(self) -> None:
         if self.head is None:
