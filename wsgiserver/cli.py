@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="the WSGI app (MODULE, MODULE:NAME or MODULE:factory()) "
                              "and/or the port, in either order")
     for setting in SETTINGS:
+        if setting.flag:
+            parser.add_argument(*setting.flags, dest=setting.name, action="store_const",
+                                const=True, default=None, help=setting.help)
+            continue
         parser.add_argument(*setting.flags, dest=setting.name, metavar=setting.metavar,
                             action="append" if setting.repeatable else "store",
                             default=None, help=_help_with_default(setting))

@@ -38,6 +38,33 @@ def text_value(text: Any) -> str:
     return str(text)
 
 
+def boolean(value: Any) -> bool:
+    """True/False from the API, or on/off, yes/no, true/false, 1/0 as text."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"expected yes or no, got {value!r}")
+
+
+def url_prefix(text: Any) -> str:
+    """A static URL prefix such as /static/: always with both slashes."""
+    prefix = str(text).strip()
+    if not prefix.startswith("/") or any(c in prefix for c in "?#%\\ "):
+        raise ConfigError(f"static URL must be a path like /static/, got {text!r}")
+    return prefix.rstrip("/") + "/"
+
+
+def file_suffix(text: Any) -> str:
+    suffix = str(text).strip()
+    if not suffix or "/" in suffix:
+        raise ConfigError(f"dynamic suffix must be like .py or .html, got {text!r}")
+    return suffix
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -47,6 +74,7 @@ class Setting:
     help: str
     metavar: str = ""
     repeatable: bool = False
+    flag: bool = False  # a bare --flag on the command line sets it to True
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -74,6 +102,21 @@ SETTINGS: tuple[Setting, ...] = (
             "largest request body in bytes (0 = unlimited); larger gives 413", "BYTES"),
     Setting("static_root", ("--static-root",), text_value, "./html",
             "folder whose files are served as static files", "DIR"),
+    Setting("static_url", ("--static-url",), url_prefix, None,
+            "serve static files only under this URL prefix (e.g. /static/); every "
+            "other path goes to the app", "PREFIX"),
+    Setting("dynamic_suffix", ("--dynamic-suffix",), file_suffix, None,
+            "paths ending in SUFFIX (e.g. .py) always go to the app and every other "
+            "path is a static file; repeatable", "SUFFIX", repeatable=True),
+    Setting("static_max_age", ("--static-max-age",), non_negative_int, 0,
+            "Cache-Control max-age for static files (0 = no-cache: always revalidate); "
+            "names with a content hash (app.3f2a9c1e.css) are cached for a year", "SECONDS"),
+    Setting("static_cache_seconds", ("--static-cache-seconds",), non_negative_int, 1,
+            "seconds static file lookups and metadata are cached (0 = no cache)", "SECONDS"),
+    Setting("autoindex", ("--autoindex",), boolean, False,
+            "list the files of a static folder that has no index.html", flag=True),
+    Setting("follow_symlinks", ("--follow-symlinks",), boolean, False,
+            "serve symlinks that point outside the static root", flag=True),
     Setting("backlog", ("--backlog",), non_negative_int, 2048,
             "listen() backlog: connections waiting to be accepted", "N"),
     Setting("graceful_timeout", ("--graceful-timeout",), non_negative_int, 30,

@@ -44,16 +44,26 @@ def split_target(target: bytes) -> tuple[bytes, bytes]:
     return url.path or b"/", url.query or b""
 
 
+def decode_path(path: bytes) -> str:
+    """PATH_INFO: percent-decoded bytes as latin-1 (PEP 3333's "bytes in a str")."""
+    return unquote_to_bytes(path).decode("latin-1") if b"%" in path else path.decode("latin-1")
+
+
 def request_environ(base: dict, request: Request, remote: tuple) -> dict:
     environ = base.copy()
-    path, query = split_target(request.target)
-    environ["REQUEST_METHOD"] = request.method
-    environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
-    environ["QUERY_STRING"] = query.decode("latin-1")
-    environ["RAW_URI"] = environ["REQUEST_URI"] = request.target.decode("latin-1")
-    environ["SERVER_PROTOCOL"] = request.version
+    target = request.target
+    path, query = split_target(target)
+    raw_uri = target.decode("latin-1")
+    environ.update({
+        "REQUEST_METHOD": request.method,
+        "PATH_INFO": decode_path(path),
+        "QUERY_STRING": query.decode("latin-1"),
+        "RAW_URI": raw_uri,
+        "REQUEST_URI": raw_uri,
+        "SERVER_PROTOCOL": request.version,
+        "wsgi.input": request.body,
+    })
     environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = _remote(remote)
-    environ["wsgi.input"] = request.body
     _add_headers(environ, request.headers)
     if request.host:
         _server_from_host(environ, request.host)
@@ -61,8 +71,8 @@ def request_environ(base: dict, request: Request, remote: tuple) -> dict:
 
 
 def _remote(remote) -> tuple[str, str]:
-    if isinstance(remote, tuple) and len(remote) >= 2:
-        return str(remote[0]), str(remote[1])
+    if type(remote) is tuple and len(remote) >= 2:
+        return remote[0], str(remote[1])
     return "127.0.0.1", "0"  # a unix socket peer has no address
 
 

@@ -36,6 +36,7 @@ class EventLoop:
         self.tick = tick
         self._calls: collections.deque = collections.deque()
         self._timers: list[Callable[[float], None]] = []
+        self._once: list[Callable[[float], None]] = []
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self.epoll.register(self._wake_fd, IN)
 
@@ -57,6 +58,10 @@ class EventLoop:
     def every_tick(self, callback: Callable[[float], None]) -> None:
         """Call `callback(now)` about once per tick (timeouts, shutdown checks)."""
         self._timers.append(callback)
+
+    def call_later_tick(self, callback: Callable[[float], None]) -> None:
+        """Call `callback(now)` once, at the next tick."""
+        self._once.append(callback)
 
     # -- cross-thread --
     def in_loop_thread(self) -> bool:
@@ -114,7 +119,8 @@ class EventLoop:
                 log.exception("error in loop callback")
 
     def _run_timers(self, now: float) -> None:
-        for callback in list(self._timers):
+        once, self._once = self._once, []
+        for callback in list(self._timers) + once:
             try:
                 callback(now)
             except Exception:

@@ -21,6 +21,7 @@ from .request import Request
 Event = Union[Request, errors.HTTPError]
 
 _OWS = " \t"
+_FRAMING_HEADERS = frozenset(("host", "transfer-encoding", "content-length", "expect"))
 _UNLIMITED_HEAD = 64 * 2**20
 
 
@@ -75,6 +76,8 @@ class RequestParser:
         self._in_head = False
         self._url = bytearray()
         self._headers: list[tuple[str, str]] = []
+        self._framing: dict[str, list[str]] = {}
+        self._field_count = 0
         self._request: Optional[Request] = None
         self._body: Union[BodyBuffer, StreamingBody, None] = None
         self._body_size = 0
@@ -164,17 +167,21 @@ class RequestParser:
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._check_field(name, value)
-        field = (name.decode("latin-1"), value.decode("latin-1").strip(_OWS))
+        key = name.decode("latin-1")
+        field = (key, value.decode("latin-1").strip(_OWS))
         if self._in_head:
             self._headers.append(field)
+            if key.lower() in _FRAMING_HEADERS:
+                self._framing.setdefault(key.lower(), []).append(field[1])
         elif self._request is not None:
             self._request.trailers.append(field)
 
     def _check_field(self, name: bytes, value: bytes) -> None:
-        count = len(self._headers) + (len(self._request.trailers) if self._request else 0)
-        if self.limits.fields and count >= self.limits.fields:
+        self._field_count += 1
+        limits = self.limits
+        if limits.fields and self._field_count > limits.fields:
             raise errors.HeaderFieldsTooLarge("too many header fields")
-        if self.limits.field_size and len(name) + len(value) > self.limits.field_size:
+        if limits.field_size and len(name) + len(value) > limits.field_size:
             raise errors.HeaderFieldsTooLarge(
                 f"header field {name[:40].decode('latin-1')!r} too large")
 
@@ -214,23 +221,26 @@ class RequestParser:
         version = self._parser.get_http_version()
         _check_version(version)
         method = self._parser.get_method().decode("ascii")
-        request = Request(method=method, target=bytes(self._url), version="HTTP/" + version,
-                          headers=self._headers, keep_alive=self._parser.should_keep_alive())
-        _apply_framing_headers(request, self.limits)
+        request = Request(method, bytes(self._url), "HTTP/" + version, self._headers,
+                          self._parser.should_keep_alive())
+        if self._framing or version != "1.0":
+            _apply_framing_headers(request, self._framing, self.limits)
         return request
 
 
 def _check_version(version: str) -> None:
-    major = version.split(".")[0]
+    major = version[0]
+    if version == "1.1" or version == "1.0":
+        return
     if major == "0":
         raise errors.BadRequest("HTTP/0.9 requests are not supported")
     if major != "1":
         raise errors.VersionNotSupported(f"HTTP/{version} is not supported")
 
 
-def _apply_framing_headers(request: Request, limits: Limits) -> None:
+def _apply_framing_headers(request: Request, values: dict[str, list[str]],
+                           limits: Limits) -> None:
     """Apply the RFC 9112 rules on Host, Transfer-Encoding, Content-Length and Expect."""
-    values = _special_headers(request.headers)
     _check_host(request, values.get("host", []))
     _check_transfer_encoding(request, values.get("transfer-encoding", []))
     lengths = values.get("content-length", [])
@@ -239,16 +249,6 @@ def _apply_framing_headers(request: Request, limits: Limits) -> None:
         if limits.body and request.content_length > limits.body:
             raise errors.PayloadTooLarge(f"request body over {limits.body} bytes")
     _check_expect(request, values.get("expect", []))
-
-
-def _special_headers(headers: list[tuple[str, str]]) -> dict[str, list[str]]:
-    wanted = ("host", "transfer-encoding", "content-length", "expect")
-    found: dict[str, list[str]] = {}
-    for name, value in headers:
-        key = name.lower()
-        if key in wanted:
-            found.setdefault(key, []).append(value)
-    return found
 
 
 def _check_host(request: Request, hosts: list[str]) -> None:

@@ -3,25 +3,33 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
 from typing import Optional, Union
 
 from .buffers import StreamingBody
 
 
-@dataclass
 class Request:
-    method: str
-    target: bytes
-    version: str  # "HTTP/1.1"
-    headers: list[tuple[str, str]]
-    keep_alive: bool
-    expect_continue: bool = False
-    content_length: Optional[int] = None
-    chunked: bool = False
-    body: Union[io.IOBase, StreamingBody, None] = None
-    host: Optional[str] = None
-    trailers: list[tuple[str, str]] = field(default_factory=list)
+    """A parsed request; `body` is readable once the whole body has arrived."""
+
+    __slots__ = ("method", "target", "version", "headers", "keep_alive", "expect_continue",
+                 "content_length", "chunked", "body", "host", "trailers")
+
+    def __init__(self, method: str, target: bytes, version: str,
+                 headers: list[tuple[str, str]], keep_alive: bool) -> None:
+        self.method = method
+        self.target = target
+        self.version = version  # "HTTP/1.1"
+        self.headers = headers
+        self.keep_alive = keep_alive
+        self.expect_continue = False
+        self.content_length: Optional[int] = None
+        self.chunked = False
+        self.body: Union[io.IOBase, StreamingBody, None] = None
+        self.host: Optional[str] = None
+        self.trailers: list[tuple[str, str]] = []
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.target!r} {self.version}>"
 
     @property
     def has_body(self) -> bool:

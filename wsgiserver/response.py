@@ -9,6 +9,7 @@ so an app's Transfer-Encoding or Keep-Alive is dropped and its
 
 from __future__ import annotations
 
+import re
 import time
 from email.utils import formatdate
 from typing import Optional
@@ -16,9 +17,7 @@ from typing import Optional
 from . import __version__
 
 SERVER_HEADER = f"wsgiserver/{__version__}"
-_HOP_BY_HOP = frozenset(("connection", "keep-alive", "transfer-encoding", "te", "trailer",
-                         "upgrade", "proxy-authenticate", "proxy-authorization"))
-_FORBIDDEN_VALUE_CHARS = ("\r", "\n", "\0")
+_SERVER_LINE = f"Server: {SERVER_HEADER}\r\n\r\n"
 
 LENGTH, CHUNKED, CLOSE, NO_BODY = "length", "chunked", "close", "none"
 
@@ -48,11 +47,14 @@ class ResponseHead:
 
 
 def status_code_of(status: str) -> int:
-    if not isinstance(status, str) or len(status) < 4 or status[3] != " ":
+    try:
+        code = int(status[:3])
+        valid = status[3] == " " and code >= 100 and status[:3].isdigit()
+    except (TypeError, ValueError, IndexError):
+        valid = False
+    if not valid:
         raise ValueError(f"invalid status {status!r}: expected 'NNN Reason'")
-    if not status[:3].isdigit() or int(status[:3]) < 100:
-        raise ValueError(f"invalid status {status!r}: expected 'NNN Reason'")
-    return int(status[:3])
+    return code
 
 
 def body_forbidden(method: str, status_code: int) -> bool:
@@ -63,8 +65,8 @@ def build_head(status: str, headers: list, *, method: str, version: str,
                keep_alive: bool, length_hint: Optional[int] = None) -> ResponseHead:
     """Validate the app's status and headers, choose the framing, encode the head."""
     code = status_code_of(status)
-    lines = [f"HTTP/1.1 {status}\r\n"]
-    app_length, app_close, has_date, has_server = _copy_headers(headers, lines)
+    lines = ["HTTP/1.1 ", status, "\r\n"]
+    app_length, app_close, seen = _copy_headers(headers, lines)
     if app_close:
         keep_alive = False
     length = app_length if app_length is not None else length_hint
@@ -76,36 +78,41 @@ def build_head(status: str, headers: list, *, method: str, version: str,
     if framing == CHUNKED:
         lines.append("Transfer-Encoding: chunked\r\n")
     _add_connection_header(lines, keep_alive, version)
-    if not has_date:
-        lines.append(f"Date: {http_date()}\r\n")
-    if not has_server:
-        lines.append(f"Server: {SERVER_HEADER}\r\n")
-    lines.append("\r\n")
+    lines.append(_standard_headers(seen))
     data = "".join(lines).encode("latin-1")
     return ResponseHead(code, framing, keep_alive, length, data)
 
 
-def _copy_headers(headers: list, lines: list[str]) -> tuple[Optional[int], bool, bool, bool]:
-    app_length, app_close, has_date, has_server = None, False, False, False
+# Only these app headers change what the server does; a dict lookup per header
+# finds them (this function runs for every response, so it is kept lean).
+_NOTED = {"connection": 5, "keep-alive": 1, "transfer-encoding": 1, "te": 1, "trailer": 1,
+          "upgrade": 1, "proxy-authenticate": 1, "proxy-authorization": 1,
+          "content-length": 2, "date": 3, "server": 4}
+_BAD_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]").search
+_BAD_VALUE = re.compile(r"[\r\n\0]").search
+
+
+def _copy_headers(headers: list, lines: list[str]) -> tuple[Optional[int], bool, int]:
+    """Copy the app's headers into lines; returns (Content-Length, close?, date/server seen)."""
+    app_length, app_close, seen = None, False, 0
     for name, value in headers:
-        _check_header(name, value)
-        key = name.lower()
-        if key in _HOP_BY_HOP:
-            app_close = app_close or (key == "connection" and "close" in value.lower())
+        if _BAD_NAME(name) or _BAD_VALUE(value) or not name:
+            raise ValueError(f"header {name!r}: forbidden character in name or value")
+        noted = _NOTED.get(name.lower())
+        if noted == 1 or noted == 5:  # hop-by-hop: the server's business (PEP 3333)
+            app_close = app_close or (noted == 5 and "close" in value.lower())
             continue
-        if key == "content-length":
+        if noted == 2:
             app_length = _parse_length(value)
-        has_date = has_date or key == "date"
-        has_server = has_server or key == "server"
-        lines.append(f"{name}: {value}\r\n")
-    return app_length, app_close, has_date, has_server
+        elif noted:
+            seen |= noted
+        lines += (name, ": ", value, "\r\n")
+    return app_length, app_close, seen
 
 
-def _check_header(name: str, value: str) -> None:
-    if not isinstance(name, str) or not isinstance(value, str):
-        raise TypeError(f"header {name!r}: name and value must be str")
-    if not name or ":" in name or any(c in name or c in value for c in _FORBIDDEN_VALUE_CHARS):
-        raise ValueError(f"header {name!r} has a forbidden character")
+def _standard_headers(seen: int) -> str:
+    date = "" if seen & 3 == 3 else f"Date: {http_date()}\r\n"
+    return date + ("\r\n" if seen & 4 else _SERVER_LINE)
 
 
 def _parse_length(value: str) -> int:

@@ -109,15 +109,27 @@ class Listener:
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as error:
-                # EMFILE and friends: log and let the next tick retry.
-                log.error("accept() failed: %s", error)
+                self._back_off(error)
                 return
             client.setblocking(False)
             if client.family != socket.AF_UNIX:
                 client.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.on_client(client, addr)
 
+    def _back_off(self, error: OSError) -> None:
+        # Out of file descriptors (EMFILE/ENFILE) and the like: the listening
+        # socket stays readable, so a level-triggered loop would spin. Stop
+        # listening until the next tick, when connections may have closed.
+        log.error("accept() failed: %s; pausing accepts for a moment", error)
+        self.loop.unregister(self.sock.fileno())
+        self.loop.call_later_tick(self._resume)
+
+    def _resume(self, now: float = 0.0) -> None:
+        if self.sock.fileno() >= 0 and self.sock.fileno() not in self.loop.handlers:
+            self.loop.register(self.sock.fileno(), IN, self)
+
     def start(self, loop) -> None:
+        self.loop = loop
         loop.register(self.sock.fileno(), IN, self)
 
     def close(self, loop) -> None:
