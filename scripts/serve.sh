@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -c "import httptools" 2>/dev/null || python3 -m pip install -q -e .
-exec python3 -m wsgiserver "${APP:-apps.hello:application}" "${PORT:-7890}" "$@"
+exec python3 -m wsgiserver "${APP:-apps.stocks:application}" "${PORT:-7890}" "$@"

@@ -83,7 +83,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     except ConfigError as error:
         fail(str(error))
     _announce(server, spec)
-    server.serve_forever()
+    from .server import run
+    run(server)
     error_log.info("Stopped")
 
 
@@ -110,6 +111,7 @@ def _announce(server, spec: Optional[str]) -> None:
     else:
         root_text = server.static.root
     threads = server.config.threads
-    error_log.info("wsgiserver %s listening at %s | app: %s | static root: %s | threads: %s",
-                   __version__, ", ".join(server.urls), spec or "none (static only)",
-                   root_text, threads if threads else "0 (inline)")
+    error_log.info("wsgiserver %s listening at %s | app: %s | static root: %s | "
+                   "workers: %d | threads: %s", __version__, ", ".join(server.urls),
+                   spec or "none (static only)", root_text, max(1, server.config.workers),
+                   threads if threads else "0 (inline)")

@@ -82,6 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
             "address to listen on: HOST:PORT, [IPV6]:PORT or unix:PATH; repeatable "
             "(default 0.0.0.0:PORT, PORT from the argument, $PORT or 8000)",
             "ADDRESS", repeatable=True),
+    Setting("workers", ("-w", "--workers"), non_negative_int, 1,
+            "worker processes, each with its own event loop and threads "
+            "(pre-fork; use about one per CPU core)", "N"),
     Setting("threads", ("--threads",), non_negative_int, 4,
             "threads that run the WSGI app; 0 runs it on the event-loop thread "
             "(only for apps that never block)", "N"),

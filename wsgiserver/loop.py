@@ -33,6 +33,7 @@ class EventLoop:
         self.handlers: dict[int, Handler] = {}
         self.thread_id = threading.get_ident()
         self.running = False
+        self.closed = False
         self.tick = tick
         self._calls: collections.deque = collections.deque()
         self._timers: list[Callable[[float], None]] = []
@@ -69,7 +70,13 @@ class EventLoop:
 
     def call_soon_threadsafe(self, callback: Callable, *args) -> None:
         self._calls.append((callback, args))
-        os.eventfd_write(self._wake_fd, 1)
+        try:
+            os.eventfd_write(self._wake_fd, 1)
+        except OSError:
+            # The loop stopped and closed between our append and this wake-up:
+            # nobody is left to run the callback, and nothing needs it.
+            if not self.closed:
+                raise
 
     # -- running --
     def run(self) -> None:
@@ -127,5 +134,6 @@ class EventLoop:
                 log.exception("error in loop timer")
 
     def close(self) -> None:
+        self.closed = True
         self.epoll.close()
         os.close(self._wake_fd)

@@ -66,6 +66,7 @@ class WSGIServer:
         self.pool: Optional[ThreadPool] = None
         self.channels: set[Channel] = set()
         self.stopping = False
+        self.exclusive_accept = False
         self._stopped = threading.Event()
         binds = self.config.bind or [f"{host}:{port}"]
         self.sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
@@ -134,7 +135,7 @@ class WSGIServer:
             self.pool = ThreadPool(self.config.threads)
         self.listeners = [Listener(sock, self._accept) for sock in self.sockets]
         for listener in self.listeners:
-            listener.start(self.loop)
+            listener.start(self.loop, exclusive=self.exclusive_accept)
         self.loop.every_tick(self._tick)
         restore = self._install_signal_handlers()
         try:
@@ -186,10 +187,19 @@ class WSGIServer:
         self._stopped.set()
 
 
+def run(server: WSGIServer) -> None:
+    """Serve until SIGINT/SIGTERM, in this process or in `--workers` processes."""
+    if server.config.workers > 1:
+        from .arbiter import Arbiter
+        Arbiter(server, server.config.workers).run()
+    else:
+        server.serve_forever()
+
+
 def serve(app: Optional[Callable] = None, **options: Any) -> None:
     """Run `app` until SIGINT/SIGTERM: `serve(app, port=8080, threads=8)`."""
     host = options.pop("host", "0.0.0.0")
     port = options.pop("port", 8000)
     server = WSGIServer(app, host=host, port=port, **options)
     log.info("Listening at %s", ", ".join(server.urls))
-    server.serve_forever()
+    run(server)

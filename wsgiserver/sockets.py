@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import select
 import socket
 import stat
 from typing import Callable
@@ -126,11 +127,12 @@ class Listener:
 
     def _resume(self, now: float = 0.0) -> None:
         if self.sock.fileno() >= 0 and self.sock.fileno() not in self.loop.handlers:
-            self.loop.register(self.sock.fileno(), IN, self)
+            self.loop.register(self.sock.fileno(), self.mask, self)
 
-    def start(self, loop) -> None:
+    def start(self, loop, exclusive: bool = False) -> None:
         self.loop = loop
-        loop.register(self.sock.fileno(), IN, self)
+        self.mask = IN | select.EPOLLEXCLUSIVE if exclusive else IN
+        loop.register(self.sock.fileno(), self.mask, self)
 
     def close(self, loop) -> None:
         loop.unregister(self.sock.fileno())

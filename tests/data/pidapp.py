@@ -1,0 +1,15 @@
+"""Test app for --workers: answers with the worker's pid; /slow blocks, /die exits."""
+
+import os
+import time
+
+
+def application(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path == "/die":
+        os._exit(3)
+    if path == "/slow":
+        time.sleep(0.3)
+    body = str(os.getpid()).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]

@@ -1,0 +1,119 @@
+"""Pre-fork process model (`--workers N`): the tutorial's closing advice.
+
+The parent binds the sockets, forks N workers and then only supervises:
+each worker runs its own epoll loop and thread pool on the shared listening
+sockets (registered with EPOLLEXCLUSIVE, so one connection wakes one worker).
+A worker that dies is replaced; SIGTERM or Ctrl-C is passed on to the
+workers, which finish their in-flight requests before exiting.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+
+from .loop import EventLoop
+
+log = logging.getLogger("wsgiserver.error")
+
+RESPAWN_PAUSE = 1.0
+
+
+class _Stop(Exception):
+    pass
+
+
+class Arbiter:
+    def __init__(self, server, workers: int) -> None:
+        self.server = server
+        self.workers = workers
+        self.children: dict[int, float] = {}  # pid -> start time
+        self.stopping = False
+
+    def run(self) -> None:
+        previous = {sig: signal.signal(sig, self._on_stop_signal)
+                    for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            for _ in range(self.workers):
+                self._spawn()
+            self._supervise()
+        except _Stop:
+            pass
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+        self._stop_children()
+
+    def _on_stop_signal(self, signum, frame) -> None:
+        if not self.stopping:
+            self.stopping = True
+            raise _Stop()
+
+    def _supervise(self) -> None:
+        while not self.stopping:
+            pid, status = os.waitpid(-1, 0)
+            started = self.children.pop(pid, None)
+            if started is None or self.stopping:
+                continue
+            log.error("worker %d exited (%s); starting a new one", pid, _describe(status))
+            if time.monotonic() - started < RESPAWN_PAUSE:
+                time.sleep(RESPAWN_PAUSE)  # a worker that dies at once would spin
+            self._spawn()
+
+    def _spawn(self) -> None:
+        pid = os.fork()
+        if pid:
+            self.children[pid] = time.monotonic()
+            return
+        self._run_worker()
+
+    def _run_worker(self) -> None:
+        code = 0
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL)
+            self.server.loop = EventLoop()  # never share the parent's epoll set
+            self.server.exclusive_accept = True
+            self.server.serve_forever()
+        except BaseException:
+            log.exception("worker %d failed", os.getpid())
+            code = 1
+        finally:
+            os._exit(code)
+
+    def _stop_children(self) -> None:
+        for pid in list(self.children):
+            _signal(pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.server.config.graceful_timeout + 5
+        while self.children and time.monotonic() < deadline:
+            self._reap()
+            time.sleep(0.05)
+        for pid in list(self.children):
+            _signal(pid, signal.SIGKILL)
+            self._reap(block=True)
+
+    def _reap(self, block: bool = False) -> None:
+        while self.children:
+            try:
+                pid, _ = os.waitpid(-1, 0 if block else os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            self.children.pop(pid, None)
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _describe(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
