@@ -90,9 +90,12 @@ def test_percent_encoded_name(site):
 def test_static_only_mode_gives_404_for_the_rest(site, threads):
     with live_server(None, static_root=str(site), threads=threads) as server, \
             Client.to(server) as client:
-        for path in ("/missing.html", "/sub/missing", "/sub", "/x/y/z"):
+        for path in ("/missing.html", "/sub/missing", "/x/y/z"):
             response = client.request(path)
             assert response.status == 404, path
+        # issue 3: a folder without its trailing slash is redirected, as nginx does
+        response = client.request("/sub")
+        assert response.status == 301 and response.header("Location") == "/sub/"
         response = client.request("/missing", method="POST", body=b"data")
         assert response.status == 404
         assert client.request("/style.css").status == 200  # still alive

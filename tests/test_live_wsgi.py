@@ -87,8 +87,10 @@ def test_environ_required_keys(threads, wrap):
     assert env["CONTENT_TYPE"] == "application/x-www-form-urlencoded"
     assert env["CONTENT_LENGTH"] == "3"
     assert "HTTP_CONTENT_TYPE" not in env and "HTTP_CONTENT_LENGTH" not in env
-    assert env["SERVER_NAME"] == "example.com"
-    assert env["SERVER_PORT"] == "8080"
+    # As gunicorn: over TCP, SERVER_NAME/PORT are the listening address
+    # (RFC 3875 §4.1.15); the Host header stays in HTTP_HOST.
+    assert env["SERVER_NAME"] == "127.0.0.1"
+    assert env["SERVER_PORT"] == str(server.port)
     assert env["SERVER_PROTOCOL"] == "HTTP/1.1"
     assert env["REMOTE_ADDR"] == "127.0.0.1"
     assert env["REMOTE_PORT"] == str(client_port)

@@ -98,8 +98,11 @@ class Channel:
     def _queue(self, events: list) -> None:
         with self.lock:
             self.pending.extend(events)
-            self._update_mask()
-        self._dispatch()
+            if self.parser.finished or len(self.pending) >= MAX_PENDING:
+                self._update_mask()
+            item = self._take_next()
+        if item is not None:
+            self._start(item, on_loop=True)
 
     def _on_eof(self) -> None:
         self.parser.feed_eof()  # a request cut off midway is dropped here
@@ -170,7 +173,8 @@ class Channel:
         """Task finished: log it, then pick the next request or start closing."""
         task.close()
         self.requests += 1
-        self.server.log_access(self, task)
+        if self.server.access_log_enabled:
+            self.server.log_access(self, task)
         with self.lock:
             self.busy = False
             if not task.keep_alive or self.server.stopping or (self.eof and not self.pending):
@@ -212,7 +216,8 @@ class Channel:
                 self.out_bytes += size
             if not self.mask & OUT:
                 self._flush()
-            self._update_mask()
+            if self.out or self.mask & OUT:
+                self._update_mask()
             if not self.loop.in_loop_thread():
                 while self.out_bytes > HIGH_WATER and not self.closed:
                     self.drained.wait()
@@ -248,6 +253,16 @@ class Channel:
 
     def _send_buffers(self) -> bool:
         out = self.out
+        if len(out) == 1:  # the common case: one response, one send()
+            item = out[0]
+            sent = self.sock.send(item)
+            self.out_bytes -= sent
+            self.last_activity = time.monotonic()
+            if sent < len(item):
+                out[0] = memoryview(item)[sent:]
+                return False
+            out.popleft()
+            return True
         buffers = []
         for item in out:
             if isinstance(item, FileSegment) or len(buffers) == IOV_MAX:

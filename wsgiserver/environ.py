@@ -40,7 +40,7 @@ def split_target(target: bytes) -> tuple[bytes, bytes]:
     try:
         url = httptools.parse_url(target)
     except httptools.HttpParserInvalidURLError:
-        return target, b""
+        return b"", b""  # authority-form (CONNECT host:port) names no path
     return url.path or b"/", url.query or b""
 
 
@@ -65,7 +65,7 @@ def request_environ(base: dict, request: Request, remote: tuple) -> dict:
     })
     environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = _remote(remote)
     _add_headers(environ, request.headers)
-    if request.host:
+    if request.host and type(remote) is not tuple:
         _server_from_host(environ, request.host)
     return environ
 
@@ -91,13 +91,15 @@ def _add_headers(environ: dict, headers: list[tuple[str, str]]) -> None:
 
 
 def _server_from_host(environ: dict, host: str) -> None:
-    # As gunicorn does: SERVER_NAME/PORT describe the host the client asked for.
-    name, port = host, None
+    # As gunicorn does: over TCP, SERVER_NAME/PORT stay the listening address
+    # (RFC 3875 4.1.15: the port the request was received on; PEP 3333 rebuilds
+    # URLs from HTTP_HOST first). A unix socket has neither, so it takes them
+    # from Host, with the scheme's default port when Host names none.
+    name, port = host, "80"
     if host.startswith("["):
         end = host.find("]")
         name, port = host[:end + 1], host[end + 2:] if host[end + 1:end + 2] == ":" else None
     elif ":" in host:
         name, port = host.rsplit(":", 1)
     environ["SERVER_NAME"] = name
-    if port and port.isdigit():
-        environ["SERVER_PORT"] = port
+    environ["SERVER_PORT"] = port if port and port.isdigit() else "80"

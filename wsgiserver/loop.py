@@ -38,6 +38,8 @@ class EventLoop:
         self._calls: collections.deque = collections.deque()
         self._timers: list[Callable[[float], None]] = []
         self._once: list[Callable[[float], None]] = []
+        # Called with `now` before each poll; each returns the longest it may sleep.
+        self.poll_hooks: list[Callable[[float], float]] = []
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         self.epoll.register(self._wake_fd, IN)
 
@@ -84,7 +86,10 @@ class EventLoop:
         self.running = True
         next_tick = time.monotonic() + self.tick
         while self.running:
-            timeout = max(0.0, next_tick - time.monotonic())
+            now = time.monotonic()
+            timeout = max(0.0, next_tick - now)
+            for hook in self.poll_hooks:
+                timeout = min(timeout, hook(now))
             self._dispatch(self.epoll.poll(timeout))
             self._run_calls()
             now = time.monotonic()

@@ -62,9 +62,13 @@ def body_forbidden(method: str, status_code: int) -> bool:
 
 
 def build_head(status: str, headers: list, *, method: str, version: str,
-               keep_alive: bool, length_hint: Optional[int] = None) -> ResponseHead:
-    """Validate the app's status and headers, choose the framing, encode the head."""
-    code = status_code_of(status)
+               keep_alive: bool, length_hint: Optional[int] = None,
+               code: int = 0) -> ResponseHead:
+    """Validate the app's status and headers, choose the framing, encode the head.
+
+    `code` is the status code when the caller has already validated `status`.
+    """
+    code = code or status_code_of(status)
     lines = ["HTTP/1.1 ", status, "\r\n"]
     app_length, app_close, seen = _copy_headers(headers, lines)
     if app_close:

@@ -14,7 +14,7 @@ from .config import Config
 from .environ import base_environ, request_environ
 from .loop import EventLoop
 from .sockets import Listener, bind_socket, parse_bind, url_for
-from .static import STATIC_METHODS, StaticFiles, StaticTask
+from .static import StaticFiles
 from .task import Task
 from .workers import ThreadPool
 
@@ -61,12 +61,14 @@ class WSGIServer:
                  port: int = 8000, **options: Any) -> None:
         self.config = Config.from_options(**options)
         self.app = app or not_found_app
-        self.static = StaticFiles(self.config.static_root)
+        # With no app, every request is the static files' to answer (404.html, 405).
+        self.static = StaticFiles.from_config(self.config, static_only=app is None)
         self.loop = EventLoop()
         self.pool: Optional[ThreadPool] = None
         self.channels: set[Channel] = set()
         self.stopping = False
         self.exclusive_accept = False
+        self.access_log_enabled = logs.access_enabled()
         self._stopped = threading.Event()
         binds = self.config.bind or [f"{host}:{port}"]
         self.sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
@@ -93,16 +95,15 @@ class WSGIServer:
             return ErrorTask(channel, item)
         if self.config.keep_alive == 0:
             item.keep_alive = False
-        if item.method in STATIC_METHODS:
-            found = self.static.lookup(item.target)
-            if found is not None:
-                return StaticTask(channel, item, found)
+        static_task = self.static.task_for(channel, item)
+        if static_task is not None:
+            return static_task
         environ = request_environ(self.base_environ, item, channel.addr)
         task_class = AppTask if self.pool is not None else Task
         return task_class(channel, item, environ, self.app, inline=self.pool is None)
 
     def log_access(self, channel: Channel, task) -> None:
-        if task.request is None or not logs.access_enabled():
+        if task.request is None:
             return
         remote = channel.addr[0] if isinstance(channel.addr, tuple) else "-"
         logs.access_log.info(logs.access_line(remote, task.request, task.status_code,
@@ -130,9 +131,12 @@ class WSGIServer:
 
     # -- running --
     def serve_forever(self) -> None:
+        # Looked up once: logging's level check is too slow to repeat per request.
+        self.access_log_enabled = logs.access_enabled()
         self.loop.thread_id = threading.get_ident()
         if self.config.threads > 0:
             self.pool = ThreadPool(self.config.threads)
+            self.loop.poll_hooks.append(self.pool.poke)
         self.listeners = [Listener(sock, self._accept) for sock in self.sockets]
         for listener in self.listeners:
             listener.start(self.loop, exclusive=self.exclusive_accept)

@@ -1,168 +1,247 @@
-"""Static files from the static root, sent with os.sendfile.
+"""Static files: which requests they answer, and the caches that make them fast.
 
-`StaticFiles.lookup` maps a request target to a regular file strictly inside
-the root, or None (the request then goes to the app). It works on the raw
-target, segment by segment, so an encoded slash (`%2F`) can never join two
-segments, and it resolves symlinks before checking containment.
+Dispatch, in order of precedence:
+
+1. a path ending in a `dynamic_suffix` (e.g. `.py`) always goes to the app;
+2. with `static_url` (e.g. `/static/`), paths under it are static files
+   (relative to the root) and every other path goes to the app;
+3. with `dynamic_suffix` alone, every other path is a static file;
+4. otherwise ("files first"), a GET, HEAD or OPTIONS of a path naming a file
+   or a folder with an index under the root is static, and everything else
+   goes to the app; with no app at all, every request is answered here.
+
+Where a path is the static files' own (cases 2 and 3, and no app) a miss is
+a 404 (with `404.html` when the root has one), and methods other than GET,
+HEAD and OPTIONS get 405.
 """
 
 from __future__ import annotations
 
-import logging
-import mimetypes
 import os
-import stat
+import threading
 import time
-from email.utils import formatdate
-from typing import Optional
+from typing import Any, Callable, Optional, Union
 from urllib.parse import unquote_to_bytes
 
-from . import response
 from .environ import split_target
 from .files import FileSegment
 from .request import Request
+from .static_lookup import (
+    APP,
+    FILE,
+    MISSING,
+    NOT_FOUND,
+    NOT_STATIC,
+    REDIRECT,
+    Found,
+    Resolver,
+    Resource,
+    StaticFile,
+    file_identity,
+    safe_segments,
+)
+from .static_task import StaticTask
 
-log = logging.getLogger("wsgiserver.error")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+NOT_FOUND_PAGE = "404.html"
+_OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW  # the real path has no links left
 
-STATIC_METHODS = ("GET", "HEAD")
-_TEXT_TYPES = ("application/javascript", "application/json", "image/svg+xml",
-               "application/xml")
-
-
-class StaticFile:
-    __slots__ = ("path", "size", "mtime", "content_type")
-
-    def __init__(self, path: str, info: os.stat_result) -> None:
-        self.path = path
-        self.size = info.st_size
-        self.mtime = info.st_mtime
-        self.content_type = content_type_for(path)
+__all__ = ["StaticFiles", "StaticTask", "OpenFile", "ContentCache", "SAFE_METHODS"]
 
 
-def content_type_for(path: str) -> str:
-    guessed, encoding = mimetypes.guess_type(path)
-    if guessed is None or encoding is not None:
-        return "application/octet-stream"
-    if guessed.startswith("text/") or guessed in _TEXT_TYPES:
-        return guessed + "; charset=utf-8"
-    return guessed
+class OpenFile:
+    """An open file shared by the segments of one response, closed after the last.
+
+    The task holds one reference and each queued FileSegment another, released
+    when the segment is sent or dropped (by whichever thread flushes it).
+    """
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._refs = 1
+        self._lock = threading.Lock()
+
+    def segment(self, offset: int, count: int) -> FileSegment:
+        with self._lock:
+            self._refs += 1
+        return FileSegment(self.fd, offset, count, on_done=self.release)
+
+    def release(self) -> None:
+        with self._lock:
+            self._refs -= 1
+            last = self._refs == 0
+        if last:
+            os.close(self.fd)
+
+
+class ContentCache:
+    """The bytes of small files, so a hot 2 KB file costs no syscall but one send.
+
+    Keyed by (dev, inode, size, mtime): a changed file has a new key, so it can
+    never be served stale; old keys age out first-in first-out within the budget.
+    """
+
+    def __init__(self, budget: int = 16 << 20, max_file: int = 64 << 10) -> None:
+        self.budget = budget
+        self.max_file = max_file
+        self._items: dict[tuple, bytes] = {}
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Optional[bytes]:
+        return self._items.get(key)
+
+    def put(self, key: tuple, data: bytes) -> None:
+        with self._lock:
+            if key in self._items or len(data) > self.budget:
+                return
+            while self._bytes + len(data) > self.budget:
+                oldest = next(iter(self._items))
+                self._bytes -= len(self._items.pop(oldest))
+            self._items[key] = data
+            self._bytes += len(data)
 
 
 class StaticFiles:
-    """The files under one root folder.
+    """The static root, its dispatch rules and its lookup cache.
 
-    Lookups are cached for `cache_seconds`, hits and misses alike, like
-    nginx's open_file_cache: resolving a path costs a stat() per segment,
-    which would otherwise dominate a small dynamic request.
+    Lookups are cached for `cache_seconds`, hits and misses alike, like nginx's
+    open_file_cache: resolving a path costs a stat() per segment, which would
+    otherwise dominate a small dynamic request.
     """
 
-    def __init__(self, root: Optional[str], cache_seconds: float = 1.0,
-                 cache_size: int = 4096) -> None:
+    def __init__(self, root: Optional[str], *, static_url: Optional[str] = None,
+                 dynamic_suffix: Optional[list[str]] = None, static_only: bool = False,
+                 autoindex: bool = False, follow_symlinks: bool = False, max_age: int = 0,
+                 cache_seconds: float = 1.0, cache_size: int = 4096) -> None:
         self.root = os.path.realpath(root) if root and os.path.isdir(root) else None
+        self.resolver = None if self.root is None else Resolver(
+            self.root, autoindex=autoindex, follow_symlinks=follow_symlinks, max_age=max_age)
+        self.prefix = static_url.encode("utf-8") if static_url else None
+        self.base = static_url or "/"
+        self.prefix_depth = len([s for s in self.base.split("/") if s])
+        self.suffixes = tuple(s.encode("utf-8") for s in dynamic_suffix or ())
+        self.static_only = static_only
+        # Whether a miss is ours (404) or the app's: only "files first" with an app passes.
+        self.owns_misses = bool(static_only or self.prefix or self.suffixes)
         self.cache_seconds = cache_seconds
         self.cache_size = cache_size
-        self._cache: dict[bytes, tuple[float, Optional[StaticFile]]] = {}
+        self._cache: dict[bytes, tuple[float, Found]] = {}
+        self.contents = ContentCache() if cache_seconds > 0 else None
 
-    def lookup(self, target: bytes) -> Optional[StaticFile]:
-        if self.root is None:
-            return None
+    @classmethod
+    def from_config(cls, config: Any, static_only: bool) -> StaticFiles:
+        return cls(config.static_root, static_url=config.static_url,
+                   dynamic_suffix=config.dynamic_suffix, static_only=static_only,
+                   autoindex=config.autoindex, follow_symlinks=config.follow_symlinks,
+                   max_age=config.static_max_age, cache_seconds=config.static_cache_seconds)
+
+    # -- dispatch --
+    def task_for(self, sink, request: Request) -> Optional[StaticTask]:
+        """The task answering `request` from the static root, or None: it's the app's."""
+        found = self.lookup(request.target)
+        if found.kind == APP:
+            if not self.static_only:
+                return None
+            found = NOT_FOUND
+        elif not self.owns_misses and request.method not in SAFE_METHODS:
+            return None  # files first, with an app: the app may take a POST at a file's URL
+        return StaticTask(sink, request, found, self)
+
+    def lookup(self, target: bytes) -> Found:
+        raw_path = split_target(target)[0]
+        return self._cached(raw_path, lambda: self._route(raw_path))
+
+    def forget(self, target: bytes) -> None:
+        """Drop a lookup found stale (the file changed under it)."""
+        self._cache.pop(split_target(target)[0], None)
+
+    def _cached(self, key: bytes, compute: Callable[[], Found]) -> Found:
         now = time.monotonic()
-        cached = self._cache.get(target)
+        cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        found = self._lookup(target)
-        if len(self._cache) >= self.cache_size:
-            self._cache.clear()
-        self._cache[target] = (now + self.cache_seconds, found)
+        found = compute()
+        if self.cache_seconds > 0:
+            if len(self._cache) >= self.cache_size:
+                self._cache.clear()  # cheap, and bounded: a flood of new paths can't grow it
+            self._cache[key] = (now + self.cache_seconds, found)
         return found
 
-    def _lookup(self, target: bytes) -> Optional[StaticFile]:
-        segments = _safe_segments(split_target(target)[0])
+    def _route(self, raw_path: bytes) -> Found:
+        if self.resolver is None:
+            return NOT_STATIC
+        if (self.suffixes or self.prefix) and not self._in_scope(unquote_to_bytes(raw_path)):
+            return NOT_STATIC
+        segments = safe_segments(raw_path)
         if segments is None:
-            return None
-        if not segments or segments[-1] == "":
-            segments = [*segments[:-1], "index.html"] if segments else ["index.html"]
-        return self._regular_file(os.path.join(self.root, *segments))
+            return self._miss()
+        segments = segments[self.prefix_depth:]  # the prefix was checked by _in_scope
+        found = self.resolver.resolve(segments, self.base)
+        if found.kind == REDIRECT and not self.owns_misses:
+            found = self._redirect_if_served(segments, found)
+        return self._miss() if found.kind == MISSING else found
 
-    def _regular_file(self, candidate: str) -> Optional[StaticFile]:
-        real = os.path.realpath(candidate)
-        if not real.startswith(self.root + os.sep):
-            return None
-        try:
-            info = os.stat(real)
-        except (OSError, ValueError):
-            return None
-        return StaticFile(real, info) if stat.S_ISREG(info.st_mode) else None
-
-
-def _safe_segments(raw_path: bytes) -> Optional[list[str]]:
-    """Decoded path segments, or None if any could escape or hide: then it's the app's."""
-    if not raw_path.startswith(b"/"):
-        return None
-    segments = []
-    for raw in raw_path[1:].split(b"/"):
-        segment = _decode_segment(raw)
-        if segment is None:
-            return None
-        segments.append(segment)
-    if any(s == "" for s in segments[:-1]):
-        return None  # "//" in a path: not a file name
-    return segments
-
-
-def _decode_segment(raw: bytes) -> Optional[str]:
-    try:
-        # Strict UTF-8 rejects overlong encodings such as %c0%ae ("." in disguise).
-        segment = unquote_to_bytes(raw).decode("utf-8")
-    except UnicodeDecodeError:
-        return None
-    if segment.startswith(".") or any(c in segment for c in "/\\\0"):
-        return None  # "..", dot-files, encoded separators and NUL never name a file
-    if len(segment.encode()) > 255:
-        return None
-    return segment
-
-
-class StaticTask:
-    """Answers a request with a static file; same interface as `task.Task`."""
-
-    def __init__(self, sink, request: Request, found: StaticFile) -> None:
-        self.sink = sink
-        self.request = request
-        self.found = found
-        self.keep_alive = request.keep_alive
-        self.status_code = 0
-        self.body_sent = 0
-
-    def run(self) -> bool:
-        try:
-            fd = os.open(self.found.path, os.O_RDONLY | os.O_CLOEXEC)
-        except OSError as error:
-            log.warning("static file %s vanished: %s", self.found.path, error)
-            self._send_not_found()
+    def _in_scope(self, decoded: bytes) -> bool:
+        """Checked on the decoded path, as the app would see it in PATH_INFO."""
+        if self.suffixes and decoded.endswith(self.suffixes):
+            return False
+        if self.prefix is None:
             return True
-        head = self._head()
-        count = 0 if self.request.method == "HEAD" else self.found.size
-        self.body_sent = count
-        self.sink.send_file(head, FileSegment(fd, 0, count, on_done=lambda: os.close(fd)))
-        return True
+        return decoded.startswith(self.prefix) or decoded == self.prefix[:-1]
 
-    def _head(self) -> bytes:
-        headers = [
-            ("Content-Type", self.found.content_type),
-            ("Last-Modified", formatdate(self.found.mtime, usegmt=True)),
-        ]
-        head = response.build_head("200 OK", headers, method=self.request.method,
-                                   version=self.request.version, keep_alive=self.keep_alive,
-                                   length_hint=self.found.size)
-        self.status_code = 200
-        self.keep_alive = head.keep_alive
-        return head.data
+    def _redirect_if_served(self, segments: list[str], found: Found) -> Found:
+        # Files first: add the slash only if the slash form is ours, else the app decides.
+        slash_form = self.resolver.resolve([*segments, ""], self.base)
+        return found if slash_form.kind != MISSING else NOT_FOUND
 
-    def _send_not_found(self) -> None:
-        self.status_code = 404
-        self.sink.send(response.error_response(404, "Not Found", close=not self.keep_alive,
-                                               method=self.request.method))
+    def _miss(self) -> Found:
+        return NOT_FOUND if self.owns_misses else NOT_STATIC
 
-    def close(self) -> None:
-        pass
+    # -- what the task needs --
+    def not_found_page(self) -> Optional[Resource]:
+        """`404.html` in the root, if there is one (cached like any lookup)."""
+        if self.resolver is None:
+            return None
+        found = self._cached(b"\x00404", lambda: self.resolver.resolve([NOT_FOUND_PAGE]))
+        return found.resource if found.kind == FILE else None
+
+    def body(self, file: StaticFile) -> Union[bytes, OpenFile, None]:
+        """The file's bytes (small files, cached) or an OpenFile; None if it changed."""
+        if self.contents is not None and file.size <= self.contents.max_file:
+            data = self.contents.get(file.identity)
+            if data is None:
+                data = self._read_small(file)
+                if data is not None:
+                    self.contents.put(file.identity, data)
+            return data
+        fd = self._open(file)
+        return None if fd is None else OpenFile(fd)
+
+    def _read_small(self, file: StaticFile) -> Optional[bytes]:
+        fd = self._open(file)
+        if fd is None:
+            return None
+        try:
+            data = os.pread(fd, file.size, 0)
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+        return data if len(data) == file.size else None
+
+    @staticmethod
+    def _open(file: StaticFile) -> Optional[int]:
+        """An fd for exactly the file that was looked up, or None if it was replaced."""
+        try:
+            fd = os.open(file.path, _OPEN_FLAGS)
+        except OSError:
+            return None
+        try:
+            same = file_identity(os.fstat(fd)) == file.identity
+        except OSError:
+            same = False
+        if not same:
+            os.close(fd)
+            return None
+        return fd

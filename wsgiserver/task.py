@@ -37,6 +37,7 @@ class Task:
         self.app = app
         self.inline = inline
         self.status: Optional[str] = None
+        self.code = 0
         self.headers: list = []
         self.head: Optional[response.ResponseHead] = None
         self.result: Any = None
@@ -57,8 +58,8 @@ class Task:
                 exc_info = None
         elif self.status is not None:
             raise AssertionError("start_response called a second time without exc_info")
-        response.status_code_of(status)
-        if not isinstance(headers, list):
+        self.code = response.status_code_of(status)
+        if type(headers) is not list:
             raise TypeError("response headers must be a list of (name, value) tuples")
         self.status, self.headers = status, headers
         return self.write
@@ -91,7 +92,7 @@ class Task:
         self.result = self.app(self.environ, self.start_response)
         if isinstance(self.result, FileWrapper) and self._try_sendfile(self.result):
             return
-        if isinstance(self.result, (list, tuple)):
+        if type(self.result) is list or type(self.result) is tuple:
             self._send_sequence(self.result)
             return
         self.iterator = iter(self.result)
@@ -108,10 +109,18 @@ class Task:
         return True
 
     def _send_sequence(self, items) -> None:
-        body = b"".join(_check_bytes(item) for item in items)
-        if self.head is None and self.status is not None:
-            self._send_head(len(body))
-        self._send_body(body)
+        """A list or tuple: its length is known, so head and body go out in one send."""
+        body = b"".join(items)  # TypeError for str items, as for any non-bytes body
+        if self.head is not None:
+            self._send_body(body)
+            return
+        head = self._send_head(len(body), defer=True)
+        if head.framing == response.NO_BODY:
+            body = b""
+        elif len(body) != head.content_length:
+            body = self._frame(body)  # the app's own Content-Length is wrong
+        self.body_sent = len(body)
+        self.sink.send(head.data + body)
 
     def _try_sendfile(self, wrapper: FileWrapper) -> bool:
         found = wrapper.sendable_range()
@@ -135,7 +144,8 @@ class Task:
             self.keep_alive = False
         self.head = response.build_head(
             self.status, self.headers, method=self.request.method,
-            version=self.request.version, keep_alive=self.keep_alive, length_hint=length_hint)
+            version=self.request.version, keep_alive=self.keep_alive, length_hint=length_hint,
+            code=self.code)
         self.keep_alive = self.head.keep_alive
         if not defer:
             self._pending_head = self.head.data

@@ -1,0 +1,316 @@
+"""Regenerate docs/parity.md from the parity suite (tests/parity).
+
+    python scripts/parity_report.py           run every case against both servers, write the report
+    python scripts/parity_report.py --check   exit 1 if docs/parity.md differs from what a run gives
+
+It starts gunicorn and wsgiserver exactly as the suite does, runs the case
+table (tests/parity/cases/*.toml) whole and byte by byte, counts identical
+cases, documented differences and failures, and lists gunicorn's
+command-line options (`gunicorn --help`) next to ours (`python -m wsgiserver
+--help`). tests/parity/test_parity_report.py fails when the file is stale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PARITY = REPO / "tests" / "parity"
+REPORT = REPO / "docs" / "parity.md"
+for path in (str(REPO), str(PARITY)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
+
+import parity_harness as harness  # noqa: E402
+
+# gunicorn options we do not have, and why. An option of gunicorn's whose long
+# flag is in our --help is reported as supported, whatever this table says.
+WHY_NOT = {
+    "--config": "no config file: every setting is a flag or a WSGIServer(...) keyword",
+    "--worker-class": "one worker model: an epoll loop plus a thread pool (--threads)",
+    "--worker-connections": "no per-worker connection cap; --backlog bounds the accept queue",
+    "--max-requests": "workers are not recycled",
+    "--max-requests-jitter": "workers are not recycled",
+    "--timeout": "no worker heartbeat: a stuck app thread is not killed; --read-timeout "
+                 "bounds slow clients instead",
+    "--reload": "no code reloading; use a file watcher around the process",
+    "--reload-engine": "no code reloading",
+    "--reload-extra-file": "no code reloading",
+    "--spew": "no line tracing",
+    "--check-config": "configuration errors already stop start-up with one line and exit 2",
+    "--print-config": "settings are listed, with defaults, by --help",
+    "--preload": "the app is always loaded once before serving (and before forking workers)",
+    "--no-sendfile": "static files and wsgi.file_wrapper always use os.sendfile",
+    "--reuse-port": "SO_REUSEPORT is not offered",
+    "--chdir": "serves from the current directory; cd first",
+    "--daemon": "runs in the foreground; use a process manager",
+    "--env": "set variables in the environment that starts the server",
+    "--pid": "no pid file; use a process manager",
+    "--worker-tmp-dir": "no heartbeat files",
+    "--user": "no privilege dropping; start as the user that should run the app",
+    "--group": "no privilege dropping",
+    "--umask": "no umask setting",
+    "--initgroups": "no privilege dropping",
+    "--forwarded-allow-ips": "no trusted-proxy list: X-Forwarded-* never changes "
+                             "wsgi.url_scheme or REMOTE_ADDR (see the differences above)",
+    "--disable-redirect-access-to-syslog": "no syslog",
+    "--access-logformat": "one fixed access-log line format",
+    "--error-logfile": "the error log goes to stderr",
+    "--capture-output": "stdout and stderr are not redirected",
+    "--logger-class": "logging is the standard `logging` module; configure it in code",
+    "--log-config": "configure `logging` in code",
+    "--log-config-json": "configure `logging` in code",
+    "--log-syslog-to": "no syslog",
+    "--log-syslog": "no syslog",
+    "--log-syslog-prefix": "no syslog",
+    "--log-syslog-facility": "no syslog",
+    "--enable-stdio-inheritance": "stdio is always inherited",
+    "--statsd-host": "no metrics",
+    "--dogstatsd-tags": "no metrics",
+    "--statsd-prefix": "no metrics",
+    "--enable-backlog-metric": "no metrics",
+    "--name": "no process title",
+    "--pythonpath": "the current directory is on sys.path; set PYTHONPATH for more",
+    "--paste": "no PasteDeploy; load the app with MODULE:factory()",
+    "--proxy-protocol": "no PROXY protocol",
+    "--proxy-allow-from": "no PROXY protocol",
+    "--protocol": "HTTP only (no uwsgi protocol)",
+    "--uwsgi-allow-from": "HTTP only (no uwsgi protocol)",
+    "--keyfile": "no TLS: terminate TLS in a proxy in front",
+    "--certfile": "no TLS",
+    "--ssl-version": "no TLS",
+    "--cert-reqs": "no TLS",
+    "--ca-certs": "no TLS",
+    "--suppress-ragged-eofs": "no TLS",
+    "--do-handshake-on-connect": "no TLS",
+    "--ciphers": "no TLS",
+    "--http-protocols": "HTTP/1.0 and 1.1 only",
+    "--http2-cleartext": "no HTTP/2",
+    "--http2-max-concurrent-streams": "no HTTP/2",
+    "--http2-initial-window-size": "no HTTP/2",
+    "--http2-max-frame-size": "no HTTP/2",
+    "--http2-max-header-list-size": "no HTTP/2",
+    "--paste-global": "no PasteDeploy",
+    "--permit-obsolete-folding": "obsolete line folding is always refused (RFC 9112 5.2)",
+    "--strip-header-spaces": "a space before a field's colon is always refused (RFC 9112 5.1)",
+    "--permit-unconventional-http-method": "methods are those llhttp knows",
+    "--permit-unconventional-http-version": "only HTTP/1.x is served",
+    "--casefold-http-method": "methods are case-sensitive (RFC 9110 9.1)",
+    "--forwarder-headers": "no trusted-proxy headers",
+    "--header-map": "always gunicorn's default, drop: a field name with '_' is dropped",
+    "--asgi-loop": "WSGI only",
+    "--asgi-lifespan": "WSGI only",
+    "--asgi-disconnect-grace-period": "WSGI only",
+    "--websocket-max-message-size": "no WebSocket",
+    "--http-parser": "always llhttp (httptools)",
+    "--root-path": "WSGI only (ASGI root path)",
+    "--dirty-app": "no dirty worker pool",
+    "--dirty-workers": "no dirty worker pool",
+    "--dirty-timeout": "no dirty worker pool",
+    "--dirty-threads": "no dirty worker pool",
+    "--dirty-graceful-timeout": "no dirty worker pool",
+    "--control-socket": "no control socket; signals (SIGTERM, SIGINT) only",
+    "--control-socket-mode": "no control socket",
+    "--no-control-socket": "no control socket",
+}
+# Notes on options both servers have, where the meaning is not quite the same.
+SAME_NAME_NOTES = {
+    "--bind": "HOST:PORT, [IPV6]:PORT or unix:PATH, repeatable, as gunicorn",
+    "--workers": "pre-forked processes sharing the listening sockets",
+    "--threads": "app threads per process; 0 runs the app on the event loop",
+    "--keep-alive": "idle seconds; default 5 (gunicorn 2)",
+    "--limit-request-line": "same default, 4094, but counts the request target; "
+                            "gunicorn counts the whole request line",
+    "--limit-request-fields": "same default, 100; more gives 431",
+    "--limit-request-field_size": "same default, 8190; larger gives 431",
+    "--graceful-timeout": "same meaning and default, 30",
+    "--backlog": "same meaning and default, 2048",
+    "--access-logfile": "same; '-' is stdout",
+    "--log-level": "same levels",
+    "--version": "prints the version",
+    "--help": "",
+}
+
+
+# -- command-line options ----------------------------------------------------------
+
+def help_flags(command: list[str]) -> list[tuple[str, str]]:
+    """(long flag, the option's first help line) of every option `command --help` lists."""
+    text = subprocess.run(command + ["--help"], capture_output=True, text=True, timeout=60,
+                          cwd=REPO, check=True).stdout
+    found = []
+    for line in text.splitlines():
+        if not line.startswith("  -"):
+            continue
+        flags = re.findall(r"--[A-Za-z0-9_-]+", line)
+        if flags:
+            found.append((flags[0], " ".join(line.split()[1:])))
+    return found
+
+
+def options_rows() -> list[tuple[str, str, str]]:
+    """(gunicorn flag, our flag or 'not supported', note) for every gunicorn option."""
+    ours = {flag for flag, _ in help_flags([sys.executable, "-m", "wsgiserver"])}
+    ours |= {flag.replace("_", "-") for flag in ours}
+    rows = []
+    for flag, _ in help_flags([sys.executable, "-m", "gunicorn"]):
+        if flag in ours or flag.replace("_", "-") in ours:
+            rows.append((flag, flag, SAME_NAME_NOTES.get(flag, "")))
+        else:
+            rows.append((flag, "not supported", WHY_NOT.get(flag, "**not reviewed yet**")))
+    return rows
+
+
+# -- outcomes ----------------------------------------------------------------------
+
+def run_cases(cases: list[harness.Case]) -> dict[str, dict]:
+    import parity_app
+
+    harness.strict_warnings()
+    logging.getLogger("wsgiserver").setLevel(logging.CRITICAL)  # the misbehaving apps' errors
+    servers = {}
+    outcomes = {}
+    try:
+        servers["gunicorn"] = harness.Gunicorn()
+        servers["wsgiserver"] = harness.WSGIServerUnderTest()
+        for case in cases:
+            del parity_app.VIOLATIONS[:]
+            result = harness.run_case(servers, case)
+            outcomes[case.id] = harness.outcome(case, result)
+            if parity_app.VIOLATIONS:
+                outcomes[case.id]["kind"] = "failing"
+                outcomes[case.id]["problems"] += list(parity_app.VIOLATIONS)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return outcomes
+
+
+# -- the report --------------------------------------------------------------------
+
+def gunicorn_version() -> str:
+    from importlib.metadata import version
+    return version("gunicorn")
+
+
+def _table(header: list[str], rows: list[list]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(str(cell).replace("|", "\\|") for cell in row) + " |"
+              for row in rows]
+    return lines
+
+
+def _status_text(codes: list) -> str:
+    return ", ".join("no answer" if c is None else str(c) for c in codes) or "no answer"
+
+
+def render(cases: list[harness.Case], outcomes: dict[str, dict],
+           options: list[tuple[str, str, str]]) -> str:
+    from wsgiserver import __version__
+
+    kinds = Counter(outcomes[c.id]["kind"] for c in cases)
+    rule_count = sum(1 for c in cases if outcomes[c.id]["computed_length"])
+    out = [
+        "# Parity with gunicorn",
+        "",
+        "Generated by `python scripts/parity_report.py` from the parity suite "
+        "(`tests/parity`); do not edit by hand. "
+        "`tests/parity/test_parity_report.py` fails when this file is out of date.",
+        "",
+        f"The same raw requests go to gunicorn {gunicorn_version()} "
+        "(`-k gthread --threads 4 -w 1`) and to wsgiserver "
+        f"{__version__} (`threads=4`, the app behind `wsgiref.validate` and WebTest's "
+        "lint), over loopback, each case whole and again one byte per `send()`. "
+        "Both run the same app (`tests/parity/parity_app.py`: `apps/echo.py`, and "
+        "`apps/misbehave.py` under `/misbehave/`).",
+        "",
+        "## Summary",
+        "",
+    ]
+    out += _table(["cases", "identical", "documented differences", "failing"],
+                  [[len(cases), kinds["identical"], kinds["difference"], kinds["failing"]]])
+    out += ["", "By category (one case table each in `tests/parity/cases/`):", ""]
+    rows = []
+    for file_name, category, _ in harness.categories():
+        mine = [c for c in cases if c.source == file_name]
+        count = Counter(outcomes[c.id]["kind"] for c in mine)
+        rows.append([f"{category} (`{file_name}`)", len(mine), count["identical"],
+                     count["difference"], count["failing"]])
+    out += _table(["category", "cases", "identical", "differences", "failing"], rows)
+    out += [
+        "",
+        "## What is compared",
+        "",
+        "For each response: the status, `Content-Type`, `Content-Length` or chunked "
+        "framing, `Connection`, `Set-Cookie` (all, in order), `Location`, `ETag`, every "
+        "`X-` header and the body; for the echo app, the environ the app saw (every "
+        "CGI and `HTTP_*` key, `wsgi.*` flags) and the body it read from `wsgi.input`. "
+        "Then: whether the connection closed, and how many requests reached the app. "
+        "A case for malformed input also requires that both servers refuse it "
+        "(4xx/5xx), never call the app, and close the connection.",
+        "",
+        "Rules that hold for every case:",
+        "",
+        "- `Date` and `Server` are never compared; nor are `SERVER_SOFTWARE` and "
+        "`REMOTE_PORT`. `SERVER_PORT` must be the port the server listens on.",
+        f"- {harness.ERROR_PAGE_NOTE}",
+    ]
+    for key, why in harness.EXTRA_KEYS.items():
+        out.append(f"- wsgiserver adds `{key}`: {why}.")
+    out += [f"- {harness.COMPUTED_LENGTH_RULE} It applied to {rule_count} cases.", ""]
+    out += ["## Documented differences", "",
+            "Where wsgiserver answers differently on purpose (or, where the reason says so, "
+            "by a known limitation); the suite asserts each "
+            "server's own answer.", ""]
+    for case in cases:
+        if not case.difference:
+            continue
+        result = outcomes[case.id]
+        out += [f"- **{case.id}** ({case.category}): {case.note} "
+                f"wsgiserver: {_status_text(result['ours'])}; "
+                f"gunicorn: {_status_text(result['gunicorn'])}. {case.difference}"]
+    failing = [c for c in cases if outcomes[c.id]["kind"] == "failing"]
+    out += ["", "## Failing cases", ""]
+    if not failing:
+        out.append("None.")
+    for case in failing:
+        first = outcomes[case.id]["problems"][0].splitlines()[0]
+        out.append(f"- **{case.id}** ({case.category}): {case.note} Problem: {first}")
+    out += ["", "## Command-line options", "",
+            "Every option `gunicorn --help` lists, and ours (`python -m wsgiserver "
+            "--help`).", ""]
+    out += _table(["gunicorn", "wsgiserver", "notes"],
+                  [[f"`{g}`", f"`{w}`" if w.startswith("-") else w, note]
+                   for g, w, note in options])
+    supported = sum(1 for _, w, _ in options if w.startswith("-"))
+    out += ["", f"{supported} of {len(options)} gunicorn options have an equivalent.", ""]
+    return "\n".join(out)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true",
+                        help="do not write; exit 1 if docs/parity.md is out of date")
+    args = parser.parse_args(argv)
+    cases = harness.load_cases()
+    text = render(cases, run_cases(cases), options_rows())
+    if args.check:
+        current = REPORT.read_text("utf-8") if REPORT.exists() else ""
+        if current != text:
+            print("docs/parity.md is out of date: run python scripts/parity_report.py")
+            return 1
+        print("docs/parity.md is current")
+        return 0
+    REPORT.write_text(text, "utf-8")
+    print(f"wrote {REPORT.relative_to(REPO)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
