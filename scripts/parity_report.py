@@ -45,7 +45,7 @@ WHY_NOT = {
     "--spew": "no line tracing",
     "--check-config": "configuration errors already stop start-up with one line and exit 2",
     "--print-config": "settings are listed, with defaults, by --help",
-    "--preload": "the app is always loaded once before serving (and before forking workers)",
+    "--preload": "the app is always loaded once at start-up, before serving",
     "--no-sendfile": "static files and wsgi.file_wrapper always use os.sendfile",
     "--reuse-port": "SO_REUSEPORT is not offered",
     "--chdir": "serves from the current directory; cd first",
@@ -210,6 +210,17 @@ def _status_text(codes: list) -> str:
     return ", ".join("no answer" if c is None else str(c) for c in codes) or "no answer"
 
 
+def _first_problem(problem: str) -> str:
+    """One line for the report; for differing views, the first changed lines of the diff."""
+    lines = problem.splitlines()
+    changed = [line.strip() for line in lines[1:]
+               if line[:1] in "-+" and not line.startswith(("---", "+++"))]
+    if lines[0].startswith("views differ") and changed:
+        return "views differ (gunicorn `-`, wsgiserver `+`): " + " ".join(
+            f"`{line}`" for line in changed[:4])
+    return lines[0]
+
+
 def render(cases: list[harness.Case], outcomes: dict[str, dict],
            options: list[tuple[str, str, str]]) -> str:
     from wsgiserver import __version__
@@ -280,7 +291,7 @@ def render(cases: list[harness.Case], outcomes: dict[str, dict],
     if not failing:
         out.append("None.")
     for case in failing:
-        first = outcomes[case.id]["problems"][0].splitlines()[0]
+        first = _first_problem(outcomes[case.id]["problems"][0])
         out.append(f"- **{case.id}** ({case.category}): {case.note} Problem: {first}")
     out += ["", "## Command-line options", "",
             "Every option `gunicorn --help` lists, and ours (`python -m wsgiserver "

@@ -139,7 +139,12 @@ MALFORMED = {
     "control char in name": (b"GET / HTTP/1.1\r\nHo\x01st: x\r\n\r\n", 400),
     "HTTP/2.0": (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
     "HTTP/3.0": (b"GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
-    "HTTP/1.2": (b"GET / HTTP/1.2\r\nHost: x\r\n\r\n", 400),
+    "RTSP": (b"GET / RTSP/1.0\r\nHost: x\r\n\r\n", 400),
+    "ICE": (b"GET /a ICE/1.0\r\nHost: x\r\n\r\n", 400),
+    "asterisk with GET": (b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    "Host with space": (b"GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
+    "two Content-Types": (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\n"
+                          b"Content-Type: c/d\r\nContent-Length: 0\r\n\r\n", 400),
     "HTTP/0.9": (b"GET /\r\n\r\n", 400),
     "unknown expectation": (b"GET / HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n\r\n", 417),
 }
@@ -155,7 +160,17 @@ def test_version_error_looks_only_at_its_own_request_line(split):
     data = b"GET / HTTP/3.0\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"
     assert parse(data, split) == [("error", 505)]
     data = b"GET /HTTP/2 HTTP/1.7\r\nHost: x\r\n\r\n"
-    assert parse(data, split) == [("error", 400)]
+    assert parse(data, split)[0][:3] == ("GET", b"/HTTP/2", "HTTP/1.7")
+
+
+def test_http_1_2_is_accepted_as_http_1(split):
+    got = parse(b"GET / HTTP/1.2\r\nHost: x\r\n\r\n", split)
+    assert got[0][2] == "HTTP/1.2"
+
+
+def test_connect_never_keeps_the_connection_for_more_http(split):
+    got = parse(b"CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\nGET / HTTP/1.1\r\n\r\n", split)
+    assert [(event[0], event[5]) for event in got] == [("CONNECT", False)]
 
 
 def test_request_target_over_limit_is_414(split):

@@ -118,10 +118,13 @@ class Channel:
         with self.lock:
             self._flush()
             resume, close_now = self._after_flush()
+            item = self._take_next() if resume is None and not close_now else None
         if close_now:
             self._close_gracefully()
         elif resume is not None:
             self._run(resume, on_loop=True, resumed=True)
+        elif item is not None:
+            self._start(item, on_loop=True)
 
     def _after_flush(self):
         """Under the lock: what to do now that some output left."""
@@ -143,6 +146,8 @@ class Channel:
     def _take_next(self):
         if self.busy or self.closing or self.closed or not self.pending:
             return None
+        if self.out_bytes > HIGH_WATER:
+            return None  # resumed from _write_ready once the output drains
         self.busy = True
         return self.pending.popleft()
 
@@ -192,14 +197,18 @@ class Channel:
         self._enqueue(data, len(data))
 
     def send_file(self, head: bytes, segment: FileSegment) -> None:
+        """Queue a head and a file segment. Never blocks: a worker thread must not
+        wait out a long file transfer; the next request waits instead (`_take_next`)."""
         with self.lock:
             if self.closed:
                 segment.done()
                 raise ConnectionLost()
             self.out.append(head)
             self.out.append(segment)
-            self.out_bytes += len(head)
-        self._enqueue(b"", 0)
+            # Counted like bytes, so reading and dispatch pause behind a big file
+            # (else a pipelining client that never reads could pin many open fds).
+            self.out_bytes += len(head) + segment.remaining
+        self._enqueue(b"", 0, wait=False)
 
     def send_continue(self) -> None:
         self.send(CONTINUE)
@@ -207,7 +216,7 @@ class Channel:
     def should_pause(self) -> bool:
         return self.out_bytes > HIGH_WATER
 
-    def _enqueue(self, data: bytes, size: int) -> None:
+    def _enqueue(self, data: bytes, size: int, wait: bool = True) -> None:
         with self.lock:
             if self.closed or self.broken:
                 raise ConnectionLost()
@@ -218,7 +227,7 @@ class Channel:
                 self._flush()
             if self.out or self.mask & OUT:
                 self._update_mask()
-            if not self.loop.in_loop_thread():
+            if wait and not self.loop.in_loop_thread():
                 while self.out_bytes > HIGH_WATER and not self.closed:
                     self.drained.wait()
             if self.closed or self.broken:
@@ -243,7 +252,7 @@ class Channel:
 
     def _send_segment(self, segment: FileSegment) -> bool:
         if segment.remaining:
-            segment.send_to(self.fd)
+            self.out_bytes -= segment.send_to(self.fd)
             self.last_activity = time.monotonic()
         if segment.remaining:
             return False
@@ -308,11 +317,13 @@ class Channel:
         if self.lingering:
             if idle > LINGER_SECONDS:
                 self.close()
-        elif self.busy:
-            return
         elif self.out:
             if idle > config.read_timeout:
-                self.close()  # the client stopped reading its response
+                # The client stopped reading its response. Closing also frees a
+                # worker blocked on backpressure and a paused inline task.
+                self.close()
+        elif self.busy:
+            return
         elif self.parser.in_message:
             if idle > config.read_timeout:
                 self.parser.finished = True

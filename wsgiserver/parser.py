@@ -21,7 +21,11 @@ from .request import Request
 Event = Union[Request, errors.HTTPError]
 
 _OWS = " \t"
-_FRAMING_HEADERS = frozenset(("host", "transfer-encoding", "content-length", "expect"))
+_FRAMING_HEADERS = frozenset(("host", "transfer-encoding", "content-length", "expect",
+                              "content-type"))
+# uri-host [":" port] (RFC 3986 §3.2.2): IP literal or reg-name, no spaces.
+_VALID_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?")
+_CARRY = 512
 _UNLIMITED_HEAD = 64 * 2**20
 
 
@@ -65,15 +69,17 @@ class RequestParser:
         self.stream_expect_continue = stream_expect_continue
         self.finished = False
         self.continue_requested = False  # buffered Expect: 100-continue request seen
-        self._parser = httptools.HttpRequestParser(self)
+        self._parser = self._new_llhttp()
         self._events: list[Event] = []
         self._head_bytes = 0
         self._tail = b""
+        self._carry = self._window = b""
         self._reset_message()
 
     def _reset_message(self) -> None:
         self.in_message = False
         self._in_head = False
+        self._line_checked = False
         self._url = bytearray()
         self._headers: list[tuple[str, str]] = []
         self._framing: dict[str, list[str]] = {}
@@ -81,6 +87,12 @@ class RequestParser:
         self._request: Optional[Request] = None
         self._body: Union[BodyBuffer, StreamingBody, None] = None
         self._body_size = 0
+
+    def _new_llhttp(self) -> httptools.HttpRequestParser:
+        parser = httptools.HttpRequestParser(self)
+        # HTTP/1.2 is still HTTP/1 (RFC 9110 §2.5); majors >= 2 get 505 from us.
+        parser.set_dangerous_leniencies(lenient_version=True)
+        return parser
 
     # -- public API --
     def feed(self, data: bytes) -> list[Event]:
@@ -94,6 +106,8 @@ class RequestParser:
             self._fail(error)
         else:
             self._check_head_size(len(data))
+        # Keep the end of an unfinished request line for _check_protocol.
+        self._carry = self._window[-_CARRY:] if self._in_head and not self._line_checked else b""
         return self._events
 
     def feed_eof(self) -> bool:
@@ -108,6 +122,7 @@ class RequestParser:
     def _feed_parser(self, data: bytes) -> None:
         tail = self._tail
         self._tail = data[-16:] if len(data) >= 16 else (tail + data)[-16:]
+        self._window = self._carry + data if self._carry else data
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -123,7 +138,7 @@ class RequestParser:
         # HTTP/1.1, so whatever follows it is parsed as the next request.
         if self.in_message:
             raise errors.BadRequest("body on an upgrade request is not supported")
-        self._parser = httptools.HttpRequestParser(self)
+        self._parser = self._new_llhttp()
         if not self.finished and offset < len(data):
             self._feed_parser(data[offset:])
 
@@ -166,6 +181,8 @@ class RequestParser:
             raise errors.URITooLong(f"request target over {limit} bytes")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._line_checked:
+            self._check_protocol()
         self._check_field(name, value)
         key = name.decode("latin-1")
         field = (key, value.decode("latin-1").strip(_OWS))
@@ -186,6 +203,8 @@ class RequestParser:
                 f"header field {name[:40].decode('latin-1')!r} too large")
 
     def on_headers_complete(self) -> None:
+        if not self._line_checked:
+            self._check_protocol()
         self._in_head = False
         request = self._build_request()
         self._request = request
@@ -216,16 +235,35 @@ class RequestParser:
             self.finished = True
             raise _StopParsing()
 
+    def _check_protocol(self) -> None:
+        # llhttp also accepts "RTSP/1.0" and "ICE/1.0" where RFC 9112 §2.3
+        # requires "HTTP/"; it reports only the numbers, so look at the bytes.
+        self._line_checked = True
+        window = self._window
+        if b"RTSP/" in window or b"ICE/" in window:
+            pattern = re.escape(bytes(self._url[-16:])) + rb" (?:RTSP|ICE)/\d"
+            if re.search(pattern, window):
+                raise errors.BadRequest("not an HTTP request line")
+
     # -- building a request --
     def _build_request(self) -> Request:
         version = self._parser.get_http_version()
         _check_version(version)
         method = self._parser.get_method().decode("ascii")
-        request = Request(method, bytes(self._url), "HTTP/" + version, self._headers,
-                          self._parser.should_keep_alive())
+        target = bytes(self._url)
+        _check_target(method, target)
+        # A CONNECT that succeeds turns the connection into a tunnel (RFC 9110
+        # §9.3.6): never read another request from it.
+        keep_alive = self._parser.should_keep_alive() and method != "CONNECT"
+        request = Request(method, target, "HTTP/" + version, self._headers, keep_alive)
         if self._framing or version != "1.0":
             _apply_framing_headers(request, self._framing, self.limits)
         return request
+
+
+def _check_target(method: str, target: bytes) -> None:
+    if target == b"*" and method != "OPTIONS":
+        raise errors.BadRequest("'*' is only a target for OPTIONS (RFC 9112 §3.2.4)")
 
 
 def _check_version(version: str) -> None:
@@ -242,6 +280,8 @@ def _apply_framing_headers(request: Request, values: dict[str, list[str]],
                            limits: Limits) -> None:
     """Apply the RFC 9112 rules on Host, Transfer-Encoding, Content-Length and Expect."""
     _check_host(request, values.get("host", []))
+    if len(values.get("content-type", ())) > 1:
+        raise errors.BadRequest("more than one Content-Type (RFC 9110 §5.3)")
     _check_transfer_encoding(request, values.get("transfer-encoding", []))
     lengths = values.get("content-length", [])
     if lengths:
@@ -254,8 +294,10 @@ def _apply_framing_headers(request: Request, values: dict[str, list[str]],
 def _check_host(request: Request, hosts: list[str]) -> None:
     if len(hosts) > 1:
         raise errors.BadRequest("more than one Host header")
-    if not hosts and request.version == "HTTP/1.1":
+    if not hosts and request.version != "HTTP/1.0":
         raise errors.BadRequest("HTTP/1.1 request without Host header")
+    if hosts and not _VALID_HOST.fullmatch(hosts[0]):
+        raise errors.BadRequest("invalid Host header (RFC 9112 §3.2)")
     request.host = hosts[0] if hosts else None
 
 

@@ -77,7 +77,7 @@ def build_head(status: str, headers: list, *, method: str, version: str,
     framing = _choose_framing(method, code, version, length)
     if framing == CLOSE:
         keep_alive = False
-    if app_length is None and length is not None and code != 204 and code >= 200:
+    if app_length is None and length is not None and code not in (204, 304) and code >= 200:
         lines.append(f"Content-Length: {length}\r\n")
     if framing == CHUNKED:
         lines.append("Transfer-Encoding: chunked\r\n")
@@ -130,7 +130,7 @@ def _choose_framing(method: str, code: int, version: str, length: Optional[int])
         return NO_BODY
     if length is not None:
         return LENGTH
-    return CHUNKED if version == "HTTP/1.1" else CLOSE
+    return CLOSE if version == "HTTP/1.0" else CHUNKED
 
 
 def _add_connection_header(lines: list[str], keep_alive: bool, version: str) -> None:

@@ -171,9 +171,10 @@ class Task:
         if head.framing == response.LENGTH:
             room = head.content_length - self.body_sent
             if len(data) > room:
+                # Exactly Content-Length bytes go out, so the framing stays
+                # intact and the connection can carry on.
                 log.error("app sent more than its Content-Length of %d; truncated",
                           head.content_length)
-                self.keep_alive = False
                 data = data[:room]
         self.body_sent += len(data)
         return response.chunk(data) if head.framing == response.CHUNKED else data
