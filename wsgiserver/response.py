@@ -140,6 +140,31 @@ def _add_connection_header(lines: list[str], keep_alive: bool, version: str) -> 
         lines.append("Connection: keep-alive\r\n")
 
 
+_head_cache: dict = {}
+_head_cache_date = [""]
+
+
+def cached_head(status: str, headers: tuple, *, method: str, version: str, keep_alive: bool,
+                length_hint: Optional[int]) -> ResponseHead:
+    """build_head for heads the server builds itself (static files), memoised.
+
+    A hot static file gets the same head on every request within a second
+    (the Date header is the only thing that moves), so the validation and
+    encoding are done once per second and file instead of once per request.
+    """
+    date = http_date()
+    if _head_cache_date[0] != date or len(_head_cache) > 4096:
+        _head_cache.clear()
+        _head_cache_date[0] = date
+    key = (status, headers, method, version, keep_alive, length_hint)
+    head = _head_cache.get(key)
+    if head is None:
+        head = _head_cache[key] = build_head(status, list(headers), method=method,
+                                             version=version, keep_alive=keep_alive,
+                                             length_hint=length_hint)
+    return head
+
+
 def chunk(data: bytes) -> bytes:
     """One chunk of a chunked body (never call with empty data: that ends the body)."""
     return b"%x\r\n%s\r\n" % (len(data), data)

@@ -203,9 +203,9 @@ class StaticTask:
     # -- framing --
     def _head(self, status: HTTPStatus, headers: Headers,
               length: Optional[int]) -> response.ResponseHead:
-        head = response.build_head(f"{status.value} {status.phrase}", headers,
-                                   method=self.request.method, version=self.request.version,
-                                   keep_alive=self.keep_alive, length_hint=length)
+        head = response.cached_head(f"{status.value} {status.phrase}", tuple(headers),
+                                    method=self.request.method, version=self.request.version,
+                                    keep_alive=self.keep_alive, length_hint=length)
         self.status_code = head.status_code
         self.keep_alive = head.keep_alive
         return head

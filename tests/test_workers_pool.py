@@ -1,0 +1,50 @@
+"""The lazy-waking thread pool (wsgiserver.workers.ThreadPool)."""
+
+import threading
+import time
+
+from wsgiserver.workers import STALL_SECONDS, ThreadPool
+
+
+def test_jobs_run_and_shutdown_waits_for_queued_ones():
+    pool = ThreadPool(2)
+    done = []
+    for i in range(50):
+        pool.submit(done.append, i)
+    pool.shutdown(timeout=10)
+    assert sorted(done) == list(range(50))
+
+
+def test_a_stalled_job_gets_a_second_thread_when_the_loop_pokes():
+    pool = ThreadPool(2)
+    release, second_ran = threading.Event(), threading.Event()
+    pool.submit(release.wait, 10)           # occupies the only awake thread
+    pool.submit(second_ran.set)              # queued behind it
+    deadline = time.monotonic() + 10
+    while not second_ran.is_set() and time.monotonic() < deadline:
+        pool.poke(time.monotonic() + STALL_SECONDS * 2)   # what the event loop does
+        second_ran.wait(0.01)
+    assert second_ran.is_set()
+    assert not release.is_set()              # ... while the first job is still blocked
+    release.set()
+    pool.shutdown(timeout=10)
+
+
+def test_poke_asks_for_a_quick_recheck_only_while_jobs_wait():
+    pool = ThreadPool(1)
+    assert pool.poke(time.monotonic()) == 1.0
+    release = threading.Event()
+    pool.submit(release.wait, 10)
+    pool.submit(lambda: None)
+    assert pool.poke(time.monotonic()) == STALL_SECONDS
+    release.set()
+    pool.shutdown(timeout=10)
+
+
+def test_an_exception_in_a_job_does_not_kill_the_thread():
+    pool = ThreadPool(1)
+    done = threading.Event()
+    pool.submit(lambda: 1 / 0)
+    pool.submit(done.set)
+    assert done.wait(10)
+    pool.shutdown(timeout=10)
