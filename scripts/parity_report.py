@@ -57,8 +57,6 @@ WHY_NOT = {
     "--group": "no privilege dropping",
     "--umask": "no umask setting",
     "--initgroups": "no privilege dropping",
-    "--forwarded-allow-ips": "no trusted-proxy list: X-Forwarded-* never changes "
-                             "wsgi.url_scheme or REMOTE_ADDR (see the differences above)",
     "--disable-redirect-access-to-syslog": "no syslog",
     "--access-logformat": "one fixed access-log line format",
     "--error-logfile": "the error log goes to stderr",
@@ -123,6 +121,8 @@ WHY_NOT = {
 SAME_NAME_NOTES = {
     "--bind": "HOST:PORT, [IPV6]:PORT or unix:PATH, repeatable, as gunicorn",
     "--workers": "pre-forked processes sharing the listening sockets",
+    "--forwarded-allow-ips": "same default (127.0.0.1,::1) and the same three scheme headers; "
+                             "REMOTE_ADDR is never rewritten",
     "--threads": "app threads per process; 0 runs the app on the event loop",
     "--keep-alive": "idle seconds; default 5 (gunicorn 2)",
     "--limit-request-line": "same default, 4094, but counts the request target; "

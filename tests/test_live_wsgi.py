@@ -558,3 +558,23 @@ def test_slow_app_does_not_block_other_connections():
             assert fast.request("/fast").body == b"done"
         release.set()
         assert slow.read_response().body == b"done"
+
+
+# -- trusted proxies --
+
+def _scheme_seen(options, headers):
+    app = Recorder()
+    with live_server(app, **options) as server, Client.to(server) as client:
+        assert client.request("/", headers=headers).status == 200
+    return app.environs[0]["wsgi.url_scheme"]
+
+
+def test_forwarded_proto_from_a_trusted_proxy_sets_https():
+    assert _scheme_seen({}, [("X-Forwarded-Proto", "https")]) == "https"
+    assert _scheme_seen({}, [("X-Forwarded-Ssl", "on")]) == "https"
+    assert _scheme_seen({}, [("X-Forwarded-Proto", "http")]) == "http"
+
+
+def test_forwarded_proto_from_an_untrusted_peer_is_ignored():
+    options = {"forwarded_allow_ips": "10.9.9.9"}
+    assert _scheme_seen(options, [("X-Forwarded-Proto", "https")]) == "http"

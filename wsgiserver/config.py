@@ -103,6 +103,10 @@ SETTINGS: tuple[Setting, ...] = (
             "gives 431", "BYTES"),
     Setting("limit_request_body", ("--limit-request-body",), non_negative_int, 100 * 2**20,
             "largest request body in bytes (0 = unlimited); larger gives 413", "BYTES"),
+    Setting("forwarded_allow_ips", ("--forwarded-allow-ips",), text_value, "127.0.0.1,::1",
+            "comma-separated proxy addresses trusted to set the scheme with "
+            "X-Forwarded-Proto / X-Forwarded-Protocol / X-Forwarded-SSL ('*' trusts all)",
+            "ADDRESSES"),
     Setting("static_root", ("--static-root",), text_value, "./html",
             "folder whose files are served as static files", "DIR"),
     Setting("static_url", ("--static-url",), url_prefix, None,

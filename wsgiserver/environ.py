@@ -49,7 +49,18 @@ def decode_path(path: bytes) -> str:
     return unquote_to_bytes(path).decode("latin-1") if b"%" in path else path.decode("latin-1")
 
 
-def request_environ(base: dict, request: Request, remote: tuple) -> dict:
+# As gunicorn's secure_scheme_headers: header -> value that means https.
+SECURE_SCHEME_HEADERS = (("HTTP_X_FORWARDED_PROTOCOL", "ssl"),
+                         ("HTTP_X_FORWARDED_PROTO", "https"), ("HTTP_X_FORWARDED_SSL", "on"))
+
+
+def trusted_proxies(setting: str) -> frozenset:
+    """The --forwarded-allow-ips value as a set of addresses ('*' trusts everyone)."""
+    return frozenset(part.strip() for part in setting.split(",") if part.strip())
+
+
+def request_environ(base: dict, request: Request, remote: tuple,
+                    proxies: frozenset = frozenset()) -> dict:
     environ = base.copy()
     target = request.target
     path, query = split_target(target)
@@ -67,7 +78,23 @@ def request_environ(base: dict, request: Request, remote: tuple) -> dict:
     _add_headers(environ, request.headers)
     if request.host and type(remote) is not tuple:
         _server_from_host(environ, request.host)
+    if proxies and _is_trusted(remote, proxies):
+        _apply_forwarded_scheme(environ)
     return environ
+
+
+def _is_trusted(remote, proxies: frozenset) -> bool:
+    # A unix-socket peer is a local process (a proxy on the same host).
+    return type(remote) is not tuple or "*" in proxies or remote[0] in proxies
+
+
+def _apply_forwarded_scheme(environ: dict) -> None:
+    """wsgi.url_scheme from a trusted proxy's header, as gunicorn does."""
+    for key, secure_value in SECURE_SCHEME_HEADERS:
+        value = environ.get(key)
+        if value is not None:
+            environ["wsgi.url_scheme"] = "https" if value.lower() == secure_value else "http"
+            return
 
 
 def _remote(remote) -> tuple[str, str]:

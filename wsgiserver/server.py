@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 from . import errors, logs, response
 from .channel import Channel
 from .config import Config
-from .environ import base_environ, request_environ
+from .environ import base_environ, request_environ, trusted_proxies
 from .loop import EventLoop
 from .sockets import Listener, bind_socket, parse_bind, url_for
 from .static import StaticFiles
@@ -74,6 +74,7 @@ class WSGIServer:
         self.sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
         name, port_text = self._server_name()
         self.base_environ = base_environ(name, port_text, self.config.threads > 0)
+        self.proxies = trusted_proxies(self.config.forwarded_allow_ips or "")
 
     def _server_name(self) -> tuple[str, str]:
         address = self.sockets[0].getsockname()
@@ -98,7 +99,7 @@ class WSGIServer:
         static_task = self.static.task_for(channel, item)
         if static_task is not None:
             return static_task
-        environ = request_environ(self.base_environ, item, channel.addr)
+        environ = request_environ(self.base_environ, item, channel.addr, self.proxies)
         task_class = AppTask if self.pool is not None else Task
         return task_class(channel, item, environ, self.app, inline=self.pool is None)
 
