@@ -15,18 +15,23 @@ Flow control, both ways:
 from __future__ import annotations
 
 import collections
+import logging
 import socket
 import threading
 import time
 
 from . import errors
+from .buffers import BACKLOG_HIGH
 from .files import FileSegment
 from .loop import ERR_OR_HUP, IN, OUT
 from .parser import Limits, RequestParser
 from .response import CONTINUE
 from .task import ConnectionLost
 
+log = logging.getLogger("wsgiserver.error")
+
 RECV_SIZE = 256 * 1024
+LOOP_TURNS = 8  # pipelined requests one connection may run inline before yielding
 HIGH_WATER = 1 << 20
 LOW_WATER = 256 * 1024
 MAX_PENDING = 16
@@ -81,19 +86,21 @@ class Channel:
             return
         self.last_activity = time.monotonic()
         events = self.parser.feed(data)
-        if self.parser.continue_requested:
-            self._send_early_continue()
         if events or self.parser.finished:
             self._queue(events)
+        if self.parser.take_continue() and not self.closed:
+            self._send_early_continue()
 
     def _send_early_continue(self) -> None:
         # Inline mode buffers the body before the app runs, so ask for it now;
         # only when nothing is in flight, or the 100 would land mid-response.
-        self.parser.continue_requested = False
         with self.lock:
             idle = not (self.busy or self.pending or self.out)
         if idle:
-            self.send(CONTINUE)
+            try:
+                self.send(CONTINUE)
+            except ConnectionLost:
+                self.close()
 
     def _queue(self, events: list) -> None:
         with self.lock:
@@ -159,7 +166,21 @@ class Channel:
             self._run(task, on_loop)
 
     def _run(self, task, on_loop: bool, resumed: bool = False) -> None:
-        while task is not None:
+        try:
+            self._run_tasks(task, on_loop, resumed)
+        except BaseException:
+            # A bug of ours (or an app's SystemExit escaping): never leave the
+            # connection busy forever; drop it and keep the server alive.
+            log.exception("unexpected error running a request; closing the connection")
+            with self.lock:
+                self.busy = False
+            self.close()
+
+    def _run_tasks(self, task, on_loop: bool, resumed: bool) -> None:
+        for turn in range(1_000_000):
+            if on_loop and turn == LOOP_TURNS:
+                self._yield_to_loop(task)  # other connections get their turn
+                return
             done = task.resume() if resumed else task.run()
             resumed = False
             if not done:
@@ -174,9 +195,15 @@ class Channel:
                 self.server.pool.submit(self._run, task, False)
                 return
 
+    def _yield_to_loop(self, task) -> None:
+        """Continue this connection's pipeline after the loop has served others."""
+        self.loop.call_soon_threadsafe(self._run, task, True)
+
     def _complete(self, task):
         """Task finished: log it, then pick the next request or start closing."""
         task.close()
+        if task.request is not None:
+            _close_body(task.request.body)
         self.requests += 1
         if self.server.access_log_enabled:
             self.server.log_access(self, task)
@@ -184,7 +211,7 @@ class Channel:
             self.busy = False
             if not task.keep_alive or self.server.stopping or (self.eof and not self.pending):
                 self.closing = True
-                self.pending.clear()
+                self._drop_pending()
             item = self._take_next()
             close_now = self.closing and not self.out
             self._update_mask()
@@ -209,6 +236,18 @@ class Channel:
             # (else a pipelining client that never reads could pin many open fds).
             self.out_bytes += len(head) + segment.remaining
         self._enqueue(b"", 0, wait=False)
+
+    def send_nowait(self, data: bytes) -> None:
+        """Queue without waiting for the client to read (the last bytes of a response)."""
+        self._enqueue(data, len(data), wait=False)
+
+    def input_drained(self) -> None:
+        """The app caught up with a streaming body: the loop may read again."""
+        self.loop.call_soon_threadsafe(self._resume_input)
+
+    def _resume_input(self) -> None:
+        with self.lock:
+            self._update_mask()
 
     def send_continue(self) -> None:
         self.send(CONTINUE)
@@ -307,8 +346,11 @@ class Channel:
             self.loop.modify(self.fd, mask)
 
     def _wants_input(self) -> bool:
-        return not (self.parser.finished or self.eof or self.closing
-                    or len(self.pending) >= MAX_PENDING or self.out_bytes > HIGH_WATER)
+        if (self.parser.finished or self.eof or self.closing
+                or len(self.pending) >= MAX_PENDING or self.out_bytes > HIGH_WATER):
+            return False
+        body = self.parser.streaming_body
+        return body is None or body.backlog <= BACKLOG_HIGH
 
     # -- timeouts (loop thread, once a tick) --
     def check_timeout(self, now: float) -> None:
@@ -323,13 +365,21 @@ class Channel:
                 # worker blocked on backpressure and a paused inline task.
                 self.close()
         elif self.busy:
-            return
+            self._check_body_timeout(idle, config.read_timeout)
         elif self.parser.in_message:
             if idle > config.read_timeout:
                 self.parser.finished = True
                 self._queue([errors.RequestTimeout("request not received in time")])
         elif not self.pending and idle > config.keep_alive:
             self.close()
+
+    def _check_body_timeout(self, idle: float, read_timeout: float) -> None:
+        # An app waiting for a 100-continue body that never comes would hold
+        # its worker forever: abort the body, so the app's read fails (408).
+        if self.parser.streaming_body is not None and idle > read_timeout:
+            self.parser.abort_body(errors.RequestTimeout("request body not received in time"))
+            with self.lock:
+                self._update_mask()
 
     # -- closing --
     def _close_soon(self) -> None:
@@ -378,10 +428,25 @@ class Channel:
                 return
             self.closed = True
             self._drop_output()
-            self.parser.feed_eof()
+            self._drop_pending()
             self.loop.unregister(self.fd)
             self.sock.close()
             paused, self.paused_task = self.paused_task, None
+        # Outside the lock: aborting a streaming body takes the body's lock,
+        # which a worker may hold while it waits for ours (100 Continue).
+        self.parser.feed_eof()
         if paused is not None:
             paused.close()  # PEP 3333: close() the iterable even if never finished
         self.server.forget(self)
+
+    def _drop_pending(self) -> None:
+        """Forget queued requests, closing their bodies (temporary files) now."""
+        for item in self.pending:
+            _close_body(getattr(item, "body", None))
+        self.pending.clear()
+
+
+def _close_body(body) -> None:
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()

@@ -41,6 +41,7 @@ class EventLoop:
         # Called with `now` before each poll; each returns the longest it may sleep.
         self.poll_hooks: list[Callable[[float], float]] = []
         self._wake_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        self._wake_lock = threading.Lock()
         self.epoll.register(self._wake_fd, IN)
 
     # -- registration --
@@ -72,13 +73,10 @@ class EventLoop:
 
     def call_soon_threadsafe(self, callback: Callable, *args) -> None:
         self._calls.append((callback, args))
-        try:
-            os.eventfd_write(self._wake_fd, 1)
-        except OSError:
-            # The loop stopped and closed between our append and this wake-up:
-            # nobody is left to run the callback, and nothing needs it.
+        with self._wake_lock:
+            # After close() the fd number may belong to someone else: never write.
             if not self.closed:
-                raise
+                os.eventfd_write(self._wake_fd, 1)
 
     # -- running --
     def run(self) -> None:
@@ -123,7 +121,9 @@ class EventLoop:
 
     def _run_calls(self) -> None:
         calls = self._calls
-        while calls:
+        # Only those queued so far: a callback that queues another (a connection
+        # yielding its turn) must wait for the next round of epoll.
+        for _ in range(len(calls)):
             callback, args = calls.popleft()
             try:
                 callback(*args)
@@ -139,6 +139,7 @@ class EventLoop:
                 log.exception("error in loop timer")
 
     def close(self) -> None:
-        self.closed = True
-        self.epoll.close()
-        os.close(self._wake_fd)
+        with self._wake_lock:
+            self.closed = True
+            self.epoll.close()
+            os.close(self._wake_fd)

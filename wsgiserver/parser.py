@@ -68,12 +68,14 @@ class RequestParser:
         self.limits = limits or Limits()
         self.stream_expect_continue = stream_expect_continue
         self.finished = False
-        self.continue_requested = False  # buffered Expect: 100-continue request seen
+        self._continue_for: Optional[Request] = None
         self._parser = self._new_llhttp()
         self._events: list[Event] = []
         self._head_bytes = 0
         self._tail = b""
         self._carry = self._window = b""
+        self._alt_protocol = False
+        self._scan = 0
         self._reset_message()
 
     def _reset_message(self) -> None:
@@ -108,21 +110,50 @@ class RequestParser:
             self._check_head_size(len(data))
         # Keep the end of an unfinished request line for _check_protocol.
         self._carry = self._window[-_CARRY:] if self._in_head and not self._line_checked else b""
-        return self._events
+        self._window = b""
+        events, self._events = self._events, []  # hold no request (or its body) here
+        return events
 
     def feed_eof(self) -> bool:
         """The peer closed its side. True if it cut a request off midway."""
         cut_off = self.in_message and not self.finished
-        if cut_off and isinstance(self._body, StreamingBody):
-            self._body.abort(BodyAborted("client closed the connection"))
+        self._drop_body(BodyAborted("client closed the connection"))
         self.finished = True
+        self._parser = None  # llhttp holds us: break the cycle now, not at the next GC
         return cut_off
+
+    def take_continue(self) -> bool:
+        """True once if a buffered Expect: 100-continue request still awaits its body."""
+        waiting = self._continue_for
+        self._continue_for = None
+        return waiting is not None and waiting is self._request and self.in_message
+
+    def abort_body(self, error: errors.HTTPError) -> None:
+        """Give up on the body being received: nothing more is read on this connection."""
+        self._drop_body(BodyAborted(error.reason, error))
+        self.finished = True
+
+    @property
+    def streaming_body(self) -> Optional[StreamingBody]:
+        """The 100-continue body the loop is still filling, if any."""
+        body = self._body
+        return body if isinstance(body, StreamingBody) and not body.complete else None
+
+    def _drop_body(self, error: BaseException) -> None:
+        body, self._body = self._body, None
+        if isinstance(body, StreamingBody):
+            body.abort(error)
+        elif isinstance(body, BodyBuffer):
+            body.close()
 
     # -- feeding llhttp --
     def _feed_parser(self, data: bytes) -> None:
         tail = self._tail
         self._tail = data[-16:] if len(data) >= 16 else (tail + data)[-16:]
-        self._window = self._carry + data if self._carry else data
+        window = self._window = self._carry + data if self._carry else data
+        # One scan per feed, and a cursor, keep _check_protocol linear in the input.
+        self._alt_protocol = b"RTSP/" in window or b"ICE/" in window
+        self._scan = 0
         try:
             self._parser.feed_data(data)
         except httptools.HttpParserUpgrade as upgrade:
@@ -154,8 +185,7 @@ class RequestParser:
         return errors.BadRequest(message)
 
     def _fail(self, error: errors.HTTPError) -> None:
-        if isinstance(self._body, StreamingBody):
-            self._body.abort(error)
+        self._drop_body(error)
         self._events.append(error)
         self.finished = True
 
@@ -214,7 +244,8 @@ class RequestParser:
             self._events.append(request)
         elif request.has_body:
             self._body = BodyBuffer()
-            self.continue_requested = request.expect_continue
+            if request.expect_continue:
+                self._continue_for = request
 
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)
@@ -239,11 +270,15 @@ class RequestParser:
         # llhttp also accepts "RTSP/1.0" and "ICE/1.0" where RFC 9112 §2.3
         # requires "HTTP/"; it reports only the numbers, so look at the bytes.
         self._line_checked = True
-        window = self._window
-        if b"RTSP/" in window or b"ICE/" in window:
-            pattern = re.escape(bytes(self._url[-16:])) + rb" (?:RTSP|ICE)/\d"
-            if re.search(pattern, window):
-                raise errors.BadRequest("not an HTTP request line")
+        if not self._alt_protocol:
+            return
+        after_target = bytes(self._url[-16:]) + b" "
+        found = self._window.find(after_target, self._scan)
+        if found < 0:
+            return
+        self._scan = found + len(after_target)
+        if self._window.startswith((b"RTSP/", b"ICE/"), self._scan):
+            raise errors.BadRequest("not an HTTP request line")
 
     # -- building a request --
     def _build_request(self) -> Request:

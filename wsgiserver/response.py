@@ -70,7 +70,7 @@ def build_head(status: str, headers: list, *, method: str, version: str,
     """
     code = code or status_code_of(status)
     lines = ["HTTP/1.1 ", status, "\r\n"]
-    app_length, app_close, seen = _copy_headers(headers, lines)
+    app_length, app_close, seen = _copy_headers(headers, lines, code)
     if app_close:
         keep_alive = False
     length = app_length if app_length is not None else length_hint
@@ -96,7 +96,8 @@ _BAD_NAME = re.compile(r"[^!#$%&'*+\-.^_`|~0-9A-Za-z]").search
 _BAD_VALUE = re.compile(r"[\r\n\0]").search
 
 
-def _copy_headers(headers: list, lines: list[str]) -> tuple[Optional[int], bool, int]:
+def _copy_headers(headers: list, lines: list[str],
+                  code: int) -> tuple[Optional[int], bool, int]:
     """Copy the app's headers into lines; returns (Content-Length, close?, date/server seen)."""
     app_length, app_close, seen = None, False, 0
     for name, value in headers:
@@ -108,6 +109,9 @@ def _copy_headers(headers: list, lines: list[str]) -> tuple[Optional[int], bool,
             continue
         if noted == 2:
             app_length = _parse_length(value)
+            if code < 200 or code == 204:
+                app_length = None
+                continue  # RFC 9110 §8.6: never on 1xx or 204
         elif noted:
             seen |= noted
         lines += (name, ": ", value, "\r\n")

@@ -15,7 +15,7 @@ from .environ import base_environ, request_environ, trusted_proxies
 from .loop import EventLoop
 from .sockets import Listener, bind_socket, parse_bind, url_for
 from .static import StaticFiles
-from .task import Task
+from .task import ConnectionLost, Task
 from .workers import ThreadPool
 
 log = logging.getLogger("wsgiserver.error")
@@ -46,8 +46,11 @@ class ErrorTask:
         self.request = None
 
     def run(self) -> bool:
-        self.sink.send(response.error_response(self.status_code, self.error.status.phrase,
-                                               self.error.reason))
+        try:
+            self.sink.send(response.error_response(
+                self.status_code, self.error.status.phrase, self.error.reason))
+        except ConnectionLost:
+            pass  # the client is gone: nobody to tell
         return True
 
     def close(self) -> None:

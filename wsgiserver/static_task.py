@@ -198,7 +198,7 @@ class StaticTask:
             # One sendfile segment per part: the file is never read into memory.
             self.sink.send_file(first + part_head, body.segment(start, end - start))
             first = b""
-        self.sink.send(parts.tail)
+        self.sink.send_nowait(parts.tail)  # a worker must not wait out the transfer
 
     # -- framing --
     def _head(self, status: HTTPStatus, headers: Headers,

@@ -59,6 +59,10 @@ class Task:
         elif self.status is not None:
             raise AssertionError("start_response called a second time without exc_info")
         self.code = response.status_code_of(status)
+        if self.code < 200:
+            # The server owns interim responses (100 Continue); a 1xx final
+            # answer would pair every later response with the wrong request.
+            raise ValueError(f"{status!r} is not a final status; WSGI apps cannot send 1xx")
         if type(headers) is not list:
             raise TypeError("response headers must be a list of (name, value) tuples")
         self.status, self.headers = status, headers
@@ -75,20 +79,20 @@ class Task:
         try:
             self._call_app()
             return self.pump()
-        except Exception as error:
+        except BaseException as error:  # SystemExit from an app is still its error
             self._fail(error)
             return True
 
     def resume(self) -> bool:
         try:
             return self.pump()
-        except Exception as error:
+        except BaseException as error:
             self._fail(error)
             return True
 
     def _call_app(self) -> None:
         if isinstance(self.request.body, StreamingBody):
-            self.request.body.set_on_first_read(self._send_continue)
+            self.request.body.set_callbacks(self._send_continue, self.sink.input_drained)
         self.result = self.app(self.environ, self.start_response)
         if isinstance(self.result, FileWrapper) and self._try_sendfile(self.result):
             return
@@ -210,8 +214,10 @@ class Task:
         self.keep_alive = False
         if isinstance(error, ConnectionLost):
             return
+        status, phrase = 500, "Internal Server Error"
         if isinstance(error, BodyAborted):
             log.info("request body aborted: %s", error)
+            status, phrase = _aborted_status(error)
         else:
             log.error("Error handling request %s %s", self.request.method,
                       self.request.target.decode("latin-1"), exc_info=sys.exc_info())
@@ -220,7 +226,7 @@ class Task:
             self._pending_head = None
             try:
                 self.sink.send(response.error_response(
-                    500, "Internal Server Error", method=self.request.method))
+                    status, phrase, method=self.request.method))
             except ConnectionLost:
                 pass
 
@@ -241,6 +247,15 @@ class Task:
     @property
     def status_code(self) -> int:
         return self.head.status_code if self.head else 0
+
+
+def _aborted_status(error: BodyAborted) -> tuple[int, str]:
+    """408/413/400 when the body failed for a protocol reason the client caused."""
+    cause = error.error
+    status = getattr(cause, "status", None)
+    if status is None:
+        return 400, "Bad Request"
+    return int(status), status.phrase
 
 
 def _check_bytes(data) -> bytes:

@@ -43,8 +43,8 @@ class ThreadPool:
 
     def poke(self, now: float) -> float:
         """Wake one more thread if queued jobs are stalled; returns seconds until next check."""
-        if not self._jobs:
-            return 1.0
+        if not self._jobs or self._running >= self.size:
+            return 1.0  # nothing waits, or no thread is left to wake
         if now - self._last_progress >= STALL_SECONDS and self._running < self.size:
             with self._cond:
                 self._last_progress = now
@@ -58,9 +58,11 @@ class ThreadPool:
                 return
             try:
                 job[0](*job[1])
-            except Exception:
+            except BaseException:
+                # Even SystemExit from an app must not kill a pool thread.
                 log.exception("unexpected error in worker thread")
             finally:
+                job = None  # the request, its body and socket: free them now
                 with self._cond:
                     self._running -= 1
                     self._last_progress = time.monotonic()
