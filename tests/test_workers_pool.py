@@ -48,3 +48,32 @@ def test_an_exception_in_a_job_does_not_kill_the_thread():
     pool.submit(done.set)
     assert done.wait(10)
     pool.shutdown(timeout=10)
+
+
+def test_a_burst_of_jobs_wakes_one_thread_not_all():
+    pool = ThreadPool(4)
+    started = threading.Event()
+    release = threading.Event()
+
+    def job():
+        started.set()
+        release.wait(10)
+
+    for _ in range(5):  # a burst, as the event loop submits after one epoll round
+        pool.submit(job)
+    assert started.wait(10)
+    with pool._cond:
+        # One thread runs; nobody else was woken for the four queued jobs
+        # (only the event loop's poke() would add a thread, after a stall).
+        assert (pool._running, pool._waking, len(pool._jobs)) == (1, 0, 4)
+    release.set()
+    pool.shutdown(timeout=10)
+
+
+def test_submit_after_an_idle_spell_still_wakes_a_thread():
+    pool = ThreadPool(2)
+    for _ in range(20):
+        done = threading.Event()
+        pool.submit(done.set)
+        assert done.wait(10)
+    pool.shutdown(timeout=10)

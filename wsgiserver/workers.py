@@ -28,6 +28,7 @@ class ThreadPool:
         self._jobs: collections.deque = collections.deque()
         self._cond = threading.Condition(threading.Lock())
         self._running = 0
+        self._waking = 0
         self._stopping = False
         self._last_progress = time.monotonic()
         self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
@@ -38,17 +39,24 @@ class ThreadPool:
     def submit(self, job: Callable, *args) -> None:
         with self._cond:
             self._jobs.append((job, args))
-            if self._running == 0:
-                self._cond.notify()
+            if self._running == 0 and self._waking == 0:
+                self._wake_one()
+
+    def _wake_one(self) -> None:
+        # Counted until the thread takes a job, so that the jobs queued before
+        # it gets the GIL do not each wake yet another thread.
+        self._waking += 1
+        self._cond.notify()
 
     def poke(self, now: float) -> float:
         """Wake one more thread if queued jobs are stalled; returns seconds until next check."""
         if not self._jobs or self._running >= self.size:
             return 1.0  # nothing waits, or no thread is left to wake
-        if now - self._last_progress >= STALL_SECONDS and self._running < self.size:
+        if now - self._last_progress >= STALL_SECONDS:
             with self._cond:
                 self._last_progress = now
-                self._cond.notify()
+                if self._running + self._waking < self.size:
+                    self._wake_one()
         return STALL_SECONDS
 
     def _work(self) -> None:
@@ -73,6 +81,8 @@ class ThreadPool:
                 if self._stopping:
                     return None
                 self._cond.wait()
+                if self._waking:
+                    self._waking -= 1  # woken: no longer on its way, job or not
             self._running += 1
             self._last_progress = time.monotonic()
             return self._jobs.popleft()
