@@ -26,6 +26,7 @@ _FRAMING_HEADERS = frozenset(("host", "transfer-encoding", "content-length", "ex
 # uri-host [":" port] (RFC 3986 §3.2.2): IP literal or reg-name, no spaces.
 _VALID_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?")
 _CARRY = 512
+_valid_hosts: set[str] = set()  # Host values already checked: the same few repeat
 _UNLIMITED_HEAD = 64 * 2**20
 
 
@@ -331,8 +332,12 @@ def _check_host(request: Request, hosts: list[str]) -> None:
         raise errors.BadRequest("more than one Host header")
     if not hosts and request.version != "HTTP/1.0":
         raise errors.BadRequest("HTTP/1.1 request without Host header")
-    if hosts and not _VALID_HOST.fullmatch(hosts[0]):
-        raise errors.BadRequest("invalid Host header (RFC 9112 §3.2)")
+    if hosts and hosts[0] not in _valid_hosts:
+        if not _VALID_HOST.fullmatch(hosts[0]):
+            raise errors.BadRequest("invalid Host header (RFC 9112 §3.2)")
+        if len(_valid_hosts) > 1024:
+            _valid_hosts.clear()  # bounded: a flood of new names can't grow it
+        _valid_hosts.add(hosts[0])
     request.host = hosts[0] if hosts else None
 
 

@@ -149,7 +149,14 @@ class StaticFiles:
         return StaticTask(sink, request, found, self)
 
     def lookup(self, target: bytes) -> Found:
-        raw_path = split_target(target)[0]
+        # Origin-form without a query or fragment is the common case: skip the split.
+        if target[:1] == b"/" and b"?" not in target and b"#" not in target:
+            raw_path = target
+        else:
+            raw_path = split_target(target)[0]
+        cached = self._cache.get(raw_path)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
         return self._cached(raw_path, lambda: self._route(raw_path))
 
     def forget(self, target: bytes) -> None:
