@@ -161,3 +161,19 @@ def test_content_cache_keeps_to_its_budget():
 def test_safe_segments_refuses_paths_longer_than_path_max():
     assert safe_segments(b"/" + b"/".join([b"a" * 200] * 20)) is not None  # 4020 bytes
     assert safe_segments(b"/" + b"/".join([b"a" * 200] * 21)) is None  # 4221 bytes
+
+
+def test_whole_response_cache_serves_plain_gets_and_skips_conditional_ones(tmp_path):
+    from tests.helpers import Client
+    from wsgiserver.testing import live_server
+
+    (tmp_path / "a.txt").write_bytes(b"hello")
+    with live_server(None, static_root=str(tmp_path)) as server, Client.to(server) as client:
+        first = client.request("/a.txt")
+        second = client.request("/a.txt")
+        assert first.body == second.body == b"hello"
+        assert first.header("ETag") == second.header("ETag")
+        assert server.server.static.responses._entries  # the second one came from the cache
+        etag = first.header("ETag")
+        assert client.request("/a.txt", headers=[("If-None-Match", etag)]).status == 304
+        assert client.request("/a.txt", headers=[("Range", "bytes=0-1")]).body == b"he"

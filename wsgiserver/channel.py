@@ -214,7 +214,8 @@ class Channel:
                 self._drop_pending()
             item = self._take_next()
             close_now = self.closing and not self.out
-            self._update_mask()
+            if self.closing or self.mask != IN:
+                self._update_mask()  # else nothing changed: still reading, nothing queued
         if close_now:
             self._close_soon()
         return item

@@ -26,6 +26,7 @@ from urllib.parse import unquote_to_bytes
 from .environ import split_target
 from .files import FileSegment
 from .request import Request
+from .static_conditional import request_fields
 from .static_lookup import (
     APP,
     FILE,
@@ -40,7 +41,7 @@ from .static_lookup import (
     file_identity,
     safe_segments,
 )
-from .static_task import StaticTask
+from .static_task import CachedTask, ResponseCache, StaticTask
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 NOT_FOUND_PAGE = "404.html"
@@ -128,6 +129,7 @@ class StaticFiles:
         self.cache_size = cache_size
         self._cache: dict[bytes, tuple[float, Found]] = {}
         self.contents = ContentCache() if cache_seconds > 0 else None
+        self.responses = ResponseCache()
 
     @classmethod
     def from_config(cls, config: Any, static_only: bool) -> StaticFiles:
@@ -137,7 +139,7 @@ class StaticFiles:
                    max_age=config.static_max_age, cache_seconds=config.static_cache_seconds)
 
     # -- dispatch --
-    def task_for(self, sink, request: Request) -> Optional[StaticTask]:
+    def task_for(self, sink, request: Request):
         """The task answering `request` from the static root, or None: it's the app's."""
         found = self.lookup(request.target)
         if found.kind == APP:
@@ -146,7 +148,22 @@ class StaticFiles:
             found = NOT_FOUND
         elif not self.owns_misses and request.method not in SAFE_METHODS:
             return None  # files first, with an app: the app may take a POST at a file's URL
-        return StaticTask(sink, request, found, self)
+        fields = request_fields(request.headers)
+        key = self._response_key(request, found, fields)
+        cached = self.responses.get(key) if key is not None else None
+        if cached is not None:
+            return CachedTask(sink, request, *cached)
+        return StaticTask(sink, request, found, self, fields, cache_key=key)
+
+    def _response_key(self, request: Request, found: Found, fields: dict) -> Optional[tuple]:
+        """A key for the whole-response cache, for plain GET/HEAD of a file only."""
+        if found.kind != FILE or request.method not in ("GET", "HEAD") or self.cache_seconds <= 0:
+            return None
+        if request.expect_continue:
+            return None  # may close the connection: not the same answer as usual
+        if fields and fields.keys() != {"accept-encoding"}:
+            return None  # conditional or range requests are answered in full each time
+        return (request.target, request.method, request.version, request.keep_alive)
 
     def lookup(self, target: bytes) -> Found:
         # Origin-form without a query or fragment is the common case: skip the split.

@@ -38,15 +38,67 @@ HTML = "text/html; charset=utf-8"
 Headers = list[tuple[str, str]]
 
 
+class ResponseCache:
+    """Whole responses to plain GET/HEAD of small cached files, for the current second.
+
+    A hot file gets byte-for-byte the same answer within a second (Date is
+    the only header that moves), so it is built once and then just sent.
+    Entries live until the Date changes, as long as the lookup cache's TTL.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._date = ""
+        self._entries: dict[tuple, tuple[bytes, int, bool]] = {}
+
+    def get(self, key: tuple) -> Optional[tuple[bytes, int, bool]]:
+        if self._date != response.http_date():
+            return None
+        return self._entries.get(key)
+
+    def put(self, key: tuple, data: bytes, body_sent: int, keep_alive: bool) -> None:
+        date = response.http_date()
+        if date != self._date:
+            self._entries, self._date = {}, date
+        if len(self._entries) < self.size:
+            self._entries[key] = (data, body_sent, keep_alive)
+
+
+class CachedTask:
+    """Sends a memoised whole response; same interface as `StaticTask`."""
+
+    status_code = 200
+
+    def __init__(self, sink, request: Request, data: bytes, body_sent: int,
+                 keep_alive: bool) -> None:
+        self.sink = sink
+        self.request = request
+        self.data = data
+        self.body_sent = body_sent
+        self.keep_alive = keep_alive
+
+    def run(self) -> bool:
+        try:
+            self.sink.send(self.data)
+        except ConnectionLost:
+            self.keep_alive = False
+        return True
+
+    def close(self) -> None:
+        pass
+
+
 class StaticTask:
     """Answers one request with a file, a redirect, a listing or an error."""
 
-    def __init__(self, sink, request: Request, found: Found, files: StaticFiles) -> None:
+    def __init__(self, sink, request: Request, found: Found, files: StaticFiles,
+                 fields: Optional[dict] = None, cache_key: Optional[tuple] = None) -> None:
         self.sink = sink
         self.request = request
         self.found = found
         self.files = files
-        self.fields = request_fields(request.headers)
+        self.fields = request_fields(request.headers) if fields is None else fields
+        self.cache_key = cache_key  # set when the whole response may be memoised
         self.status_code = 0
         self.body_sent = 0
         # A 100-continue body we never read: the next request's start is unknown.
@@ -112,6 +164,8 @@ class StaticTask:
             self._send_text(verdict)
             return
         headers += representation_headers(resource, coding)
+        if resource.codings:
+            self.cache_key = None  # the answer depends on Accept-Encoding
         body = self.files.body(file)
         if body is None:
             self._file_changed(retry)
@@ -173,7 +227,8 @@ class StaticTask:
         """One contiguous range of the file (all of it for 200) after the head."""
         (start, end), = ranges
         if isinstance(body, bytes):
-            self._send_bytes(status, headers, body[start:end])
+            whole = start == 0 and end == len(body)
+            self._send_bytes(status, headers, body if whole else body[start:end])
             return
         head = self._head(status, headers, end - start)
         if self._no_body(head):
@@ -220,7 +275,10 @@ class StaticTask:
             self.sink.send(head.data)
             return
         self.body_sent = len(body)
-        self.sink.send(head.data + body)
+        data = head.data + body
+        if self.cache_key is not None and status is HTTPStatus.OK:
+            self.files.responses.put(self.cache_key, data, self.body_sent, head.keep_alive)
+        self.sink.send(data)
 
     def _send_text(self, status: HTTPStatus, headers: Headers = ()) -> None:
         body = f"{status.value} {status.phrase}\n".encode()
