@@ -9,6 +9,7 @@ at a time or in random splits and expect the same events.
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Optional, Union
 
@@ -219,8 +220,9 @@ class RequestParser:
         field = (key, value.decode("latin-1").strip(_OWS))
         if self._in_head:
             self._headers.append(field)
-            if key.lower() in _FRAMING_HEADERS:
-                self._framing.setdefault(key.lower(), []).append(field[1])
+            lowered = key.lower()
+            if lowered in _FRAMING_HEADERS:
+                self._framing.setdefault(lowered, []).append(field[1])
         elif self._request is not None:
             self._request.trailers.append(field)
 
@@ -260,9 +262,11 @@ class RequestParser:
         if isinstance(body, StreamingBody):
             body.finish()
         else:
-            request.body = body.finish() if body is not None else BodyBuffer().finish()
+            request.body = body.finish() if body is not None else io.BytesIO()
             self._events.append(request)
-        self._reset_message()
+        # The rest is reset by on_message_begin; drop what holds memory now.
+        self.in_message = False
+        self._request = self._body = None
         if not request.keep_alive:
             self.finished = True
             raise _StopParsing()
