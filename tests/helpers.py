@@ -312,3 +312,14 @@ def run_cli(args: list[str], *, cwd: Optional[str] = None, env: Optional[dict] =
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "wsgiserver", *args], cwd=cwd or REPO,
                           env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def read_all(stream, block: int = 65536) -> bytes:
+    """Read wsgi.input to its end with sized reads (wsgiref.validate forbids read())."""
+    parts = []
+    for _ in range(10_000_000):
+        data = stream.read(block)
+        if not data:
+            return b"".join(parts)
+        parts.append(data)
+    raise AssertionError("wsgi.input never ended")

@@ -11,37 +11,11 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from wsgiref.validate import validator
 
 import pytest
-from helpers import Client, chunked, make_request
+from helpers import Client, chunked, make_request, read_all
 
 from wsgiserver.testing import live_server
-
-
-def plain(app):
-    return app
-
-
-@pytest.fixture(params=[plain, validator], ids=["plain", "validated"])
-def wrap(request):
-    return request.param
-
-
-@pytest.fixture(params=[4, 0], ids=["threads4", "threads0"])
-def threads(request):
-    return request.param
-
-
-def read_all(stream, block: int = 65536) -> bytes:
-    """Read wsgi.input to its end with sized reads (wsgiref.validate forbids read())."""
-    parts = []
-    for _ in range(10_000_000):
-        data = stream.read(block)
-        if not data:
-            return b"".join(parts)
-        parts.append(data)
-    raise AssertionError("wsgi.input never ended")
 
 
 class Counter:

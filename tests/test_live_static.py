@@ -35,11 +35,6 @@ def site(tmp_path):
     return root
 
 
-@pytest.fixture(params=[4, 0], ids=["threads4", "threads0"])
-def threads(request):
-    return request.param
-
-
 def app_for_the_rest(environ, start_response):
     body = b"app: " + environ["PATH_INFO"].encode("latin-1")
     start_response("200 OK", [("Content-Type", "text/plain"),
