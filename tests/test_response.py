@@ -88,3 +88,20 @@ def test_error_response_is_complete_and_closes():
     assert head_part.startswith(b"HTTP/1.1 400 Bad Request")
     assert b"Connection: close" in head_part
     assert b"Content-Length: %d" % len(body) in head_part
+
+
+def test_app_heads_are_memoised_but_still_checked():
+    first = response.app_head("200 OK", [("Content-Type", "text/plain")], method="GET",
+                              version="HTTP/1.1", keep_alive=True, length_hint=5, code=200)
+    again = response.app_head("200 OK", [("Content-Type", "text/plain")], method="GET",
+                              version="HTTP/1.1", keep_alive=True, length_hint=5, code=200)
+    assert again.data == first.data
+    other = response.app_head("200 OK", [("Content-Type", "text/html")], method="GET",
+                              version="HTTP/1.1", keep_alive=True, length_hint=5, code=200)
+    assert b"text/html" in other.data
+    with pytest.raises(ValueError):
+        response.app_head("200 OK", [("X-A", "1\r\nX-B: 2")], method="GET",
+                          version="HTTP/1.1", keep_alive=True, length_hint=5, code=200)
+    with pytest.raises(ValueError):  # unhashable items skip the memo, not the check
+        response.app_head("200 OK", [["X-A", "1\r\n"]], method="GET",
+                          version="HTTP/1.1", keep_alive=True, length_hint=5, code=200)

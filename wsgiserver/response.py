@@ -169,6 +169,25 @@ def cached_head(status: str, headers: tuple, *, method: str, version: str, keep_
     return head
 
 
+def app_head(status: str, headers: list, *, method: str, version: str, keep_alive: bool,
+             length_hint: Optional[int], code: int) -> ResponseHead:
+    """build_head for an app's response, memoised on the exact status and headers.
+
+    Most apps answer with a handful of distinct header sets; checking and
+    encoding each once per second (Date changes) instead of once per request
+    is a large share of a small request's cost. Headers that cannot be a key
+    (lists instead of tuples) simply skip the memo and are checked as usual.
+    """
+    try:
+        key = tuple(headers)
+        hash(key)
+    except TypeError:
+        return build_head(status, headers, method=method, version=version,
+                          keep_alive=keep_alive, length_hint=length_hint, code=code)
+    return cached_head(status, key, method=method, version=version,
+                       keep_alive=keep_alive, length_hint=length_hint)
+
+
 def chunk(data: bytes) -> bytes:
     """One chunk of a chunked body (never call with empty data: that ends the body)."""
     return b"%x\r\n%s\r\n" % (len(data), data)

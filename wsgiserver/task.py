@@ -146,7 +146,7 @@ class Task:
             raise AssertionError("the app returned without calling start_response()")
         if self._body_may_still_come():
             self.keep_alive = False
-        self.head = response.build_head(
+        self.head = response.app_head(
             self.status, self.headers, method=self.request.method,
             version=self.request.version, keep_alive=self.keep_alive, length_hint=length_hint,
             code=self.code)
