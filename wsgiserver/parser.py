@@ -200,13 +200,18 @@ class RequestParser:
             self._fail(errors.HeaderFieldsTooLarge("request head too large"))
 
     # -- llhttp callbacks --
-    def on_message_begin(self) -> None:
+    # No on_message_begin: httptools skips callbacks we do not define, and a
+    # message's first URL fragment marks its start just as well, for one
+    # Python call less per request.
+    def _begin_message(self) -> None:
         self._reset_message()
         self.in_message = True
         self._in_head = True
         self._head_bytes = 0
 
     def on_url(self, url: bytes) -> None:
+        if not self.in_message:
+            self._begin_message()
         self._url += url
         limit = self.limits.request_line
         if limit and len(self._url) > limit:

@@ -60,8 +60,9 @@ class ThreadPool:
         return STALL_SECONDS
 
     def _work(self) -> None:
+        finished = False
         while True:
-            job = self._next_job()
+            job = self._next_job(finished)
             if job is None:
                 return
             try:
@@ -71,12 +72,13 @@ class ThreadPool:
                 log.exception("unexpected error in worker thread")
             finally:
                 job = None  # the request, its body and socket: free them now
-                with self._cond:
-                    self._running -= 1
-                    self._last_progress = time.monotonic()
+            finished = True
 
-    def _next_job(self):
+    def _next_job(self, finished: bool):
+        """Count the job just finished (one lock round per job) and take the next."""
         with self._cond:
+            if finished:
+                self._running -= 1
             while not self._jobs:
                 if self._stopping:
                     return None
