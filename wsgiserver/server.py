@@ -30,6 +30,7 @@ def not_found_app(environ: dict, start_response: Callable) -> list[bytes]:
 
 
 class AppTask(Task):
+    __slots__ = ()
     needs_thread = True
 
 

@@ -29,6 +29,11 @@ class ConnectionLost(Exception):
 class Task:
     """One request/response exchange with the app."""
 
+    # Slots: a Task is made per request, and its attributes are hit in the hot path.
+    __slots__ = ("sink", "request", "environ", "app", "inline", "status", "code", "headers",
+                 "head", "result", "iterator", "body_sent", "keep_alive", "started",
+                 "_pending_head", "_segment")
+
     def __init__(self, sink, request: Request, environ: dict, app: Callable,
                  inline: bool = False) -> None:
         self.sink = sink
