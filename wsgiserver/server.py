@@ -79,6 +79,7 @@ class WSGIServer:
         name, port_text = self._server_name()
         self.base_environ = base_environ(name, port_text, self.config.threads > 0)
         self.proxies = trusted_proxies(self.config.forwarded_allow_ips or "")
+        self.no_keep_alive = self.config.keep_alive == 0  # read per request: keep it cheap
 
     def _server_name(self) -> tuple[str, str]:
         address = self.sockets[0].getsockname()
@@ -98,7 +99,7 @@ class WSGIServer:
     def make_task(self, channel: Channel, item):
         if isinstance(item, errors.HTTPError):
             return ErrorTask(channel, item)
-        if self.config.keep_alive == 0:
+        if self.no_keep_alive:
             item.keep_alive = False
         static_task = self.static.task_for(channel, item)
         if static_task is not None:
