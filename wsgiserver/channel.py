@@ -62,7 +62,6 @@ class Channel:
         self.paused_task = None
         self.mask = IN
         self.last_activity = time.monotonic()
-        self.requests = 0
 
     # -- loop thread: readiness --
     def on_events(self, events: int) -> None:
@@ -144,12 +143,6 @@ class Channel:
         return resume, close_now
 
     # -- running tasks --
-    def _dispatch(self) -> None:
-        with self.lock:
-            item = self._take_next()
-        if item is not None:
-            self._start(item, on_loop=True)
-
     def _take_next(self):
         if self.busy or self.closing or self.closed or not self.pending:
             return None
@@ -204,7 +197,6 @@ class Channel:
         task.close()
         if task.request is not None:
             _close_body(task.request.body)
-        self.requests += 1
         if self.server.access_log_enabled:
             self.server.log_access(self, task)
         with self.lock:

@@ -74,7 +74,6 @@ class RequestParser:
         self._parser = self._new_llhttp()
         self._events: list[Event] = []
         self._head_bytes = 0
-        self._tail = b""
         self._carry = self._window = b""
         self._alt_protocol = False
         self._scan = 0
@@ -150,8 +149,6 @@ class RequestParser:
 
     # -- feeding llhttp --
     def _feed_parser(self, data: bytes) -> None:
-        tail = self._tail
-        self._tail = data[-16:] if len(data) >= 16 else (tail + data)[-16:]
         window = self._window = self._carry + data if self._carry else data
         # One scan per feed, and a cursor, keep _check_protocol linear in the input.
         self._alt_protocol = b"RTSP/" in window or b"ICE/" in window
@@ -164,7 +161,7 @@ class RequestParser:
             if not isinstance(error.__context__, _StopParsing):
                 raise _callback_error(error) from None
         except httptools.HttpParserError as error:
-            raise self._translate_error(error, tail + data) from None
+            raise self._translate_error(error, self._window) from None
 
     def _restart_after_upgrade(self, data: bytes, offset: int) -> None:
         # We do not switch protocols: the request was answered as plain

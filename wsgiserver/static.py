@@ -166,26 +166,18 @@ class StaticFiles:
         return (request.target, request.method, request.version, request.keep_alive)
 
     def lookup(self, target: bytes) -> Found:
-        # Origin-form without a query or fragment is the common case: skip the split.
-        if target[:1] == b"/" and b"?" not in target and b"#" not in target:
-            raw_path = target
-        else:
-            raw_path = split_target(target)[0]
-        cached = self._cache.get(raw_path)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-        return self._cached(raw_path, lambda: self._route(raw_path))
+        return self._cached(_raw_path(target), self._route)
 
     def forget(self, target: bytes) -> None:
         """Drop a lookup found stale (the file changed under it)."""
-        self._cache.pop(split_target(target)[0], None)
+        self._cache.pop(_raw_path(target), None)
 
-    def _cached(self, key: bytes, compute: Callable[[], Found]) -> Found:
+    def _cached(self, key: bytes, compute: Callable[[bytes], Found]) -> Found:
         now = time.monotonic()
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
-        found = compute()
+        found = compute(key)
         if self.cache_seconds > 0:
             if len(self._cache) >= self.cache_size:
                 self._cache.clear()  # cheap, and bounded: a flood of new paths can't grow it
@@ -227,7 +219,7 @@ class StaticFiles:
         """`404.html` in the root, if there is one (cached like any lookup)."""
         if self.resolver is None:
             return None
-        found = self._cached(b"\x00404", lambda: self.resolver.resolve([NOT_FOUND_PAGE]))
+        found = self._cached(b"\x00404", lambda _key: self.resolver.resolve([NOT_FOUND_PAGE]))
         return found.resource if found.kind == FILE else None
 
     def body(self, file: StaticFile) -> Union[bytes, OpenFile, None]:
@@ -269,3 +261,10 @@ class StaticFiles:
             os.close(fd)
             return None
         return fd
+
+
+def _raw_path(target: bytes) -> bytes:
+    """The cache key: the target's raw path (origin-form without a query skips the split)."""
+    if target[:1] == b"/" and b"?" not in target and b"#" not in target:
+        return target
+    return split_target(target)[0]

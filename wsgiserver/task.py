@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import sys
-import time
 from typing import Any, Callable, Optional
 
 from . import response
@@ -31,7 +30,7 @@ class Task:
 
     # Slots: a Task is made per request, and its attributes are hit in the hot path.
     __slots__ = ("sink", "request", "environ", "app", "inline", "status", "code", "headers",
-                 "head", "result", "iterator", "body_sent", "keep_alive", "started",
+                 "head", "result", "iterator", "body_sent", "keep_alive",
                  "_pending_head", "_segment")
 
     def __init__(self, sink, request: Request, environ: dict, app: Callable,
@@ -49,7 +48,6 @@ class Task:
         self.iterator: Any = None
         self.body_sent = 0
         self.keep_alive = request.keep_alive
-        self.started = time.monotonic()
         self._pending_head: Optional[bytes] = None
         self._segment: Optional[FileSegment] = None
 
