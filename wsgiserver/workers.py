@@ -2,11 +2,15 @@
 
 Waking a thread per request makes every worker fight for the GIL: with four
 threads, a hello-world app runs about 20% slower than with one. So the pool
-keeps as few threads running as the load needs: a job wakes a sleeping
-thread only when no thread is running, and the event loop calls `poke()` each
+keeps as few threads running as the load needs: a job wakes a parked thread
+only when no thread is running, and the event loop calls `poke()` each
 iteration to wake one more when queued jobs have seen no progress for
 `STALL_SECONDS` (a slow or blocking app). Threads that are awake take the
 next job as soon as they finish one.
+
+The busy path takes no lock: under the GIL `deque.append` and `popleft` are
+atomic, so a running thread pops jobs straight off the queue. The lock only
+guards parking and waking, and the running count that both change.
 """
 
 from __future__ import annotations
@@ -26,74 +30,83 @@ class ThreadPool:
     def __init__(self, size: int, name: str = "wsgiserver-worker") -> None:
         self.size = size
         self._jobs: collections.deque = collections.deque()
-        self._cond = threading.Condition(threading.Lock())
-        self._running = 0
-        self._waking = 0
+        self._lock = threading.Lock()
+        self._parked: list[threading.Lock] = []  # one held lock per sleeping thread
+        self._running = size  # threads awake or being woken; written under _lock only
+        self._taken = 0    # jobs taken so far: poke() watches it for progress
+        self._seen = (0, time.monotonic())  # (_taken, when poke last saw it change)
         self._stopping = False
-        self._last_progress = time.monotonic()
         self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
                          for i in range(size)]
         for thread in self._threads:
             thread.start()
 
     def submit(self, job: Callable, *args) -> None:
-        with self._cond:
-            self._jobs.append((job, args))
-            if self._running == 0 and self._waking == 0:
-                self._wake_one()
+        self._jobs.append((job, args))
+        # Read after the append: a thread that is parking lowers _running
+        # before its last look at the queue, so one of the two sees the job.
+        if self._running == 0:
+            self._wake_one()
 
     def _wake_one(self) -> None:
-        # Counted until the thread takes a job, so that the jobs queued before
-        # it gets the GIL do not each wake yet another thread.
-        self._waking += 1
-        self._cond.notify()
+        with self._lock:
+            if self._parked:
+                self._running += 1  # counted now, so a burst of jobs wakes one thread
+                self._parked.pop().release()
 
     def poke(self, now: float) -> float:
         """Wake one more thread if queued jobs are stalled; returns seconds until next check."""
         if not self._jobs or self._running >= self.size:
-            return 1.0  # nothing waits, or no thread is left to wake
-        if now - self._last_progress >= STALL_SECONDS:
-            with self._cond:
-                self._last_progress = now
-                if self._running + self._waking < self.size:
-                    self._wake_one()
+            self._seen = (self._taken, now)  # nothing waits: the stall clock starts afresh
+            return 1.0
+        taken, since = self._seen
+        if taken != self._taken:
+            self._seen = (self._taken, now)
+        elif now - since >= STALL_SECONDS:
+            self._seen = (taken, now)
+            self._wake_one()
         return STALL_SECONDS
 
     def _work(self) -> None:
-        finished = False
+        parked = threading.Lock()
+        parked.acquire()
+        jobs = self._jobs
         while True:
-            job = self._next_job(finished)
-            if job is None:
-                return
             try:
-                job[0](*job[1])
+                job, args = jobs.popleft()
+            except IndexError:
+                if self._park(parked):
+                    continue
+                return
+            self._taken += 1  # a lost update between threads still shows progress
+            try:
+                job(*args)
             except BaseException:
                 # Even SystemExit from an app must not kill a pool thread.
                 log.exception("unexpected error in worker thread")
-            finally:
-                job = None  # the request, its body and socket: free them now
-            finished = True
+            job = args = None  # the request, its body and socket: free them now
 
-    def _next_job(self, finished: bool):
-        """Count the job just finished (one lock round per job) and take the next."""
-        with self._cond:
-            if finished:
-                self._running -= 1
-            while not self._jobs:
-                if self._stopping:
-                    return None
-                self._cond.wait()
-                if self._waking:
-                    self._waking -= 1  # woken: no longer on its way, job or not
-            self._running += 1
-            self._last_progress = time.monotonic()
-            return self._jobs.popleft()
+    def _park(self, parked: threading.Lock) -> bool:
+        """Sleep until woken; False when the pool is stopping and nothing is left."""
+        with self._lock:
+            self._running -= 1
+            if self._jobs:  # a job arrived as we were leaving: stay awake
+                self._running += 1
+                return True
+            if self._stopping:
+                return False
+            self._parked.append(parked)
+        parked.acquire()  # released by _wake_one or shutdown
+        return True
 
     def shutdown(self, timeout: float) -> None:
         """Let queued jobs finish, then stop the threads (waiting up to `timeout`)."""
-        with self._cond:
+        with self._lock:
             self._stopping = True
-            self._cond.notify_all()
+            for parked in self._parked:
+                self._running += 1
+                parked.release()
+            self._parked.clear()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))
