@@ -46,6 +46,8 @@ class Channel:
         self.sock = sock
         self.fd = sock.fileno()
         self.addr = addr
+        self.unix_peer = type(addr) is not tuple
+        self.environ_base = None  # (environ, trusted proxy?): the server's, per connection
         self.parser = RequestParser(Limits.from_config(server.config),
                                     stream_expect_continue=server.pool is not None)
         self.lock = threading.Lock()

@@ -59,26 +59,33 @@ def trusted_proxies(setting: str) -> frozenset:
     return frozenset(part.strip() for part in setting.split(",") if part.strip())
 
 
-def request_environ(base: dict, request: Request, remote: tuple,
-                    proxies: frozenset = frozenset()) -> dict:
+def connection_environ(base: dict, remote, proxies: frozenset) -> tuple[dict, bool]:
+    """The server's keys plus this peer's address, and whether the peer is a trusted proxy.
+
+    Built once per connection: the peer does not change between its requests.
+    """
+    environ = base.copy()
+    environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = _remote(remote)
+    return environ, bool(proxies) and _is_trusted(remote, proxies)
+
+
+def request_environ(base: dict, request: Request, trusted: bool = False,
+                    unix_peer: bool = False) -> dict:
+    """The environ for one request; `base` comes from `connection_environ`."""
     environ = base.copy()
     target = request.target
     path, query = split_target(target)
     raw_uri = target.decode("latin-1")
-    environ.update({
-        "REQUEST_METHOD": request.method,
-        "PATH_INFO": decode_path(path),
-        "QUERY_STRING": query.decode("latin-1"),
-        "RAW_URI": raw_uri,
-        "REQUEST_URI": raw_uri,
-        "SERVER_PROTOCOL": request.version,
-        "wsgi.input": request.body,
-    })
-    environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = _remote(remote)
+    environ["REQUEST_METHOD"] = request.method
+    environ["PATH_INFO"] = decode_path(path)
+    environ["QUERY_STRING"] = query.decode("latin-1") if query else ""
+    environ["RAW_URI"] = environ["REQUEST_URI"] = raw_uri
+    environ["SERVER_PROTOCOL"] = request.version
+    environ["wsgi.input"] = request.body
     _add_headers(environ, request.headers)
-    if request.host and type(remote) is not tuple:
+    if unix_peer and request.host:
         _server_from_host(environ, request.host)
-    if proxies and _is_trusted(remote, proxies):
+    if trusted:
         _apply_forwarded_scheme(environ)
     return environ
 
@@ -104,17 +111,35 @@ def _remote(remote) -> tuple[str, str]:
 
 
 def _add_headers(environ: dict, headers: list[tuple[str, str]]) -> None:
+    keys = _environ_keys
     for name, value in headers:
-        if "_" in name:
-            # Drop them: "X_Forwarded_For" would otherwise be indistinguishable
-            # from "X-Forwarded-For" in the environ (header spoofing).
+        key = keys.get(name)
+        if key is None:
+            key = _environ_key(name)
+        if not key:
             continue
-        key = name.upper().replace("-", "_")
-        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            key = "HTTP_" + key
         if key in environ:
             value = environ[key] + "," + value
         environ[key] = value
+
+
+_environ_keys: dict[str, str] = {}  # header name -> environ key: the same few names repeat
+
+
+def _environ_key(name: str) -> str:
+    """HTTP_* key for a header name, or "" to drop it; remembered (a bounded cache)."""
+    if "_" in name:
+        # Dropped: "X_Forwarded_For" would otherwise be indistinguishable
+        # from "X-Forwarded-For" in the environ (header spoofing).
+        key = ""
+    else:
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+    if len(_environ_keys) >= 512:
+        _environ_keys.clear()  # a flood of made-up names cannot grow it without bound
+    _environ_keys[name] = key
+    return key
 
 
 def _server_from_host(environ: dict, host: str) -> None:

@@ -108,7 +108,8 @@ class RequestParser:
         except errors.HTTPError as error:
             self._fail(error)
         else:
-            self._check_head_size(len(data))
+            if self._in_head:
+                self._check_head_size(len(data))
         # Keep the end of an unfinished request line for _check_protocol.
         self._carry = self._window[-_CARRY:] if self._in_head and not self._line_checked else b""
         self._window = b""
@@ -190,8 +191,6 @@ class RequestParser:
 
     def _check_head_size(self, fed: int) -> None:
         # llhttp buffers an unfinished header internally; cap how much.
-        if not self._in_head:
-            return
         self._head_bytes += fed
         if self._head_bytes > self.limits.head_bytes:
             self._fail(errors.HeaderFieldsTooLarge("request head too large"))
@@ -217,7 +216,13 @@ class RequestParser:
     def on_header(self, name: bytes, value: bytes) -> None:
         if not self._line_checked:
             self._check_protocol()
-        self._check_field(name, value)
+        self._field_count += 1
+        limits = self.limits  # checked inline: this runs for every header of every request
+        if limits.fields and self._field_count > limits.fields:
+            raise errors.HeaderFieldsTooLarge("too many header fields")
+        if limits.field_size and len(name) + len(value) > limits.field_size:
+            raise errors.HeaderFieldsTooLarge(
+                f"header field {name[:40].decode('latin-1')!r} too large")
         key = name.decode("latin-1")
         field = (key, value.decode("latin-1").strip(_OWS))
         if self._in_head:
@@ -227,15 +232,6 @@ class RequestParser:
                 self._framing.setdefault(lowered, []).append(field[1])
         elif self._request is not None:
             self._request.trailers.append(field)
-
-    def _check_field(self, name: bytes, value: bytes) -> None:
-        self._field_count += 1
-        limits = self.limits
-        if limits.fields and self._field_count > limits.fields:
-            raise errors.HeaderFieldsTooLarge("too many header fields")
-        if limits.field_size and len(name) + len(value) > limits.field_size:
-            raise errors.HeaderFieldsTooLarge(
-                f"header field {name[:40].decode('latin-1')!r} too large")
 
     def on_headers_complete(self) -> None:
         if not self._line_checked:
@@ -290,10 +286,12 @@ class RequestParser:
     # -- building a request --
     def _build_request(self) -> Request:
         version = self._parser.get_http_version()
-        _check_version(version)
+        if version != "1.1" and version != "1.0":
+            _check_version(version)
         method = self._parser.get_method().decode("ascii")
         target = bytes(self._url)
-        _check_target(method, target)
+        if target == b"*":
+            _check_asterisk(method)
         # A CONNECT that succeeds turns the connection into a tunnel (RFC 9110
         # §9.3.6): never read another request from it.
         keep_alive = self._parser.should_keep_alive() and method != "CONNECT"
@@ -303,15 +301,14 @@ class RequestParser:
         return request
 
 
-def _check_target(method: str, target: bytes) -> None:
-    if target == b"*" and method != "OPTIONS":
+def _check_asterisk(method: str) -> None:
+    if method != "OPTIONS":
         raise errors.BadRequest("'*' is only a target for OPTIONS (RFC 9112 §3.2.4)")
 
 
 def _check_version(version: str) -> None:
+    """Refuse the versions other than 1.0 and 1.1 that llhttp (leniently) accepts."""
     major = version[0]
-    if version == "1.1" or version == "1.0":
-        return
     if major == "0":
         raise errors.BadRequest("HTTP/0.9 requests are not supported")
     if major != "1":

@@ -11,7 +11,7 @@ from typing import Any, Callable, Optional
 from . import errors, logs, response
 from .channel import Channel
 from .config import Config
-from .environ import base_environ, request_environ, trusted_proxies
+from .environ import base_environ, connection_environ, request_environ, trusted_proxies
 from .loop import EventLoop
 from .sockets import Listener, bind_socket, parse_bind, url_for
 from .static import StaticFiles
@@ -104,7 +104,11 @@ class WSGIServer:
         static_task = self.static.task_for(channel, item)
         if static_task is not None:
             return static_task
-        environ = request_environ(self.base_environ, item, channel.addr, self.proxies)
+        base = channel.environ_base
+        if base is None:
+            base = channel.environ_base = connection_environ(
+                self.base_environ, channel.addr, self.proxies)
+        environ = request_environ(base[0], item, base[1], unix_peer=channel.unix_peer)
         task_class = AppTask if self.pool is not None else Task
         return task_class(channel, item, environ, self.app, inline=self.pool is None)
 
