@@ -77,11 +77,12 @@ class RequestParser:
         self._carry = self._window = b""
         self._alt_protocol = False
         self._scan = 0
-        self._reset_message()
+        self._start_message(in_message=False)
 
-    def _reset_message(self) -> None:
-        self.in_message = False
-        self._in_head = False
+    def _start_message(self, in_message: bool = True) -> None:
+        # One function, not a begin and a reset: it runs for every request.
+        self.in_message = self._in_head = in_message
+        self._head_bytes = 0
         self._line_checked = False
         self._url = bytearray()
         self._headers: list[tuple[str, str]] = []
@@ -199,15 +200,9 @@ class RequestParser:
     # No on_message_begin: httptools skips callbacks we do not define, and a
     # message's first URL fragment marks its start just as well, for one
     # Python call less per request.
-    def _begin_message(self) -> None:
-        self._reset_message()
-        self.in_message = True
-        self._in_head = True
-        self._head_bytes = 0
-
     def on_url(self, url: bytes) -> None:
         if not self.in_message:
-            self._begin_message()
+            self._start_message()
         self._url += url
         limit = self.limits.request_line
         if limit and len(self._url) > limit:
@@ -215,7 +210,7 @@ class RequestParser:
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if not self._line_checked:
-            self._check_protocol()
+            self._check_protocol()  # once per request: the request line is complete
         self._field_count += 1
         limits = self.limits  # checked inline: this runs for every header of every request
         if limits.fields and self._field_count > limits.fields:
@@ -296,8 +291,11 @@ class RequestParser:
         # §9.3.6): never read another request from it.
         keep_alive = self._parser.should_keep_alive() and method != "CONNECT"
         request = Request(method, target, "HTTP/" + version, self._headers, keep_alive)
-        if self._framing or version != "1.0":
-            _apply_framing_headers(request, self._framing, self.limits)
+        framing = self._framing
+        if len(framing) == 1 and "host" in framing and version == "1.1":
+            _check_host(request, framing["host"])  # the usual GET: nothing else to check
+        elif framing or version != "1.0":
+            _apply_framing_headers(request, framing, self.limits)
         return request
 
 
