@@ -89,7 +89,7 @@ class Channel:
         events = self.parser.feed(data)
         if events or self.parser.finished:
             self._queue(events)
-        if self.parser.take_continue() and not self.closed:
+        if self.parser.continue_for is not None and self.parser.take_continue() and not self.closed:
             self._send_early_continue()
 
     def _send_early_continue(self) -> None:
@@ -261,7 +261,7 @@ class Channel:
                 self._flush()
             if self.out or self.mask & OUT:
                 self._update_mask()
-            if wait and not self.loop.in_loop_thread():
+            if wait and self.out_bytes > HIGH_WATER and not self.loop.in_loop_thread():
                 while self.out_bytes > HIGH_WATER and not self.closed:
                     self.drained.wait()
             if self.closed or self.broken:

@@ -70,7 +70,8 @@ class RequestParser:
         self.limits = limits or Limits()
         self.stream_expect_continue = stream_expect_continue
         self.finished = False
-        self._continue_for: Optional[Request] = None
+        # A buffered Expect: 100-continue request still awaiting its body (see take_continue).
+        self.continue_for: Optional[Request] = None
         self._parser = self._new_llhttp()
         self._events: list[Event] = []
         self._head_bytes = 0
@@ -127,8 +128,8 @@ class RequestParser:
 
     def take_continue(self) -> bool:
         """True once if a buffered Expect: 100-continue request still awaits its body."""
-        waiting = self._continue_for
-        self._continue_for = None
+        waiting = self.continue_for
+        self.continue_for = None
         return waiting is not None and waiting is self._request and self.in_message
 
     def abort_body(self, error: errors.HTTPError) -> None:
@@ -241,7 +242,7 @@ class RequestParser:
         elif request.has_body:
             self._body = BodyBuffer()
             if request.expect_continue:
-                self._continue_for = request
+                self.continue_for = request
 
     def on_body(self, body: bytes) -> None:
         self._body_size += len(body)

@@ -46,7 +46,19 @@ class ResponseHead:
         self.data = data
 
 
+_status_codes: dict[str, int] = {}  # validated status lines: apps repeat a few
+
+
 def status_code_of(status: str) -> int:
+    code = _status_codes.get(status) if type(status) is str else None
+    if code is None:
+        code = _parse_status(status)
+        if len(_status_codes) < 256:
+            _status_codes[status] = code
+    return code
+
+
+def _parse_status(status: str) -> int:
     try:
         code = int(status[:3])
         valid = status[3] == " " and code >= 100 and status[:3].isdigit()
@@ -156,17 +168,22 @@ def cached_head(status: str, headers: tuple, *, method: str, version: str, keep_
     (the Date header is the only thing that moves), so the validation and
     encoding are done once per second and file instead of once per request.
     """
-    date = http_date()
-    if _head_cache_date[0] != date or len(_head_cache) > 4096:
-        _head_cache.clear()
-        _head_cache_date[0] = date
     key = (status, headers, method, version, keep_alive, length_hint)
-    head = _head_cache.get(key)
+    head = _memoised(key)
     if head is None:
         head = _head_cache[key] = build_head(status, list(headers), method=method,
                                              version=version, keep_alive=keep_alive,
                                              length_hint=length_hint)
     return head
+
+
+def _memoised(key: tuple) -> Optional[ResponseHead]:
+    """The head memoised under `key` this second (the memo is emptied when Date moves)."""
+    date = http_date()
+    if _head_cache_date[0] != date or len(_head_cache) > 4096:
+        _head_cache.clear()
+        _head_cache_date[0] = date
+    return _head_cache.get(key)
 
 
 def app_head(status: str, headers: list, *, method: str, version: str, keep_alive: bool,
@@ -178,14 +195,17 @@ def app_head(status: str, headers: list, *, method: str, version: str, keep_aliv
     is a large share of a small request's cost. Headers that cannot be a key
     (lists instead of tuples) simply skip the memo and are checked as usual.
     """
+    key = (status, tuple(headers), method, version, keep_alive, length_hint)
     try:
-        key = tuple(headers)
-        hash(key)
-    except TypeError:
+        head = _memoised(key)
+    except TypeError:  # unhashable headers
         return build_head(status, headers, method=method, version=version,
                           keep_alive=keep_alive, length_hint=length_hint, code=code)
-    return cached_head(status, key, method=method, version=version,
-                       keep_alive=keep_alive, length_hint=length_hint)
+    if head is None:
+        head = _head_cache[key] = build_head(status, headers, method=method, version=version,
+                                             keep_alive=keep_alive, length_hint=length_hint,
+                                             code=code)
+    return head
 
 
 def chunk(data: bytes) -> bytes:

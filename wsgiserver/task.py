@@ -80,8 +80,7 @@ class Task:
     def run(self) -> bool:
         """Call the app and send its response. False if paused (inline only)."""
         try:
-            self._call_app()
-            return self.pump()
+            return self._call_app() or self.pump()
         except BaseException as error:  # SystemExit from an app is still its error
             self._fail(error)
             return True
@@ -93,16 +92,17 @@ class Task:
             self._fail(error)
             return True
 
-    def _call_app(self) -> None:
+    def _call_app(self) -> bool:
+        """Call the app; True if its whole response is already out (no iterator to pump)."""
         if isinstance(self.request.body, StreamingBody):
             self.request.body.set_callbacks(self._send_continue, self.sink.input_drained)
-        self.result = self.app(self.environ, self.start_response)
-        if isinstance(self.result, FileWrapper) and self._try_sendfile(self.result):
-            return
-        if type(self.result) is list or type(self.result) is tuple:
-            self._send_sequence(self.result)
-            return
-        self.iterator = iter(self.result)
+        result = self.result = self.app(self.environ, self.start_response)
+        if type(result) is list or type(result) is tuple:
+            return self._send_sequence(result)
+        if isinstance(result, FileWrapper) and self._try_sendfile(result):
+            return False  # pump() then finishes the body (nothing left: the file is queued)
+        self.iterator = iter(result)
+        return False
 
     def pump(self) -> bool:
         """Send chunks from the app's iterator; stop early when the socket is full."""
@@ -115,19 +115,25 @@ class Task:
         self._finish_body()
         return True
 
-    def _send_sequence(self, items) -> None:
-        """A list or tuple: its length is known, so head and body go out in one send."""
+    def _send_sequence(self, items) -> bool:
+        """A list or tuple: its length is known, so head and body go out in one send.
+
+        True when that completed the response; False when pump() must finish it.
+        """
         body = b"".join(items)  # TypeError for str items, as for any non-bytes body
         if self.head is not None:
-            self._send_body(body)
-            return
+            self._send_body(body)  # write() was called: the head is already out
+            return False
         head = self._send_head(len(body), defer=True)
         if head.framing == response.NO_BODY:
             body = b""
         elif len(body) != head.content_length:
             body = self._frame(body)  # the app's own Content-Length is wrong
+            self.sink.send(head.data + body)
+            return False  # _finish_body notices a body shorter than its length
         self.body_sent = len(body)
         self.sink.send(head.data + body)
+        return True
 
     def _try_sendfile(self, wrapper: FileWrapper) -> bool:
         found = wrapper.sendable_range()
@@ -147,7 +153,10 @@ class Task:
     def _send_head(self, length_hint: Optional[int], defer: bool = False):
         if self.status is None:
             raise AssertionError("the app returned without calling start_response()")
-        if self._body_may_still_come():
+        body = self.request.body
+        if isinstance(body, StreamingBody) and not body.complete:
+            # The app answered before the whole 100-continue body arrived: we
+            # cannot tell where the next request would start, so close after this.
             self.keep_alive = False
         self.head = response.app_head(
             self.status, self.headers, method=self.request.method,
@@ -201,12 +210,6 @@ class Task:
             self.keep_alive = False
         if tail:
             self.sink.send(tail)
-
-    def _body_may_still_come(self) -> bool:
-        # If the app answers before the whole 100-continue body arrived, we
-        # cannot tell where the next request would start: close after this.
-        body = self.request.body
-        return isinstance(body, StreamingBody) and not body.complete
 
     def _send_continue(self) -> None:
         if self.head is None:
