@@ -69,6 +69,15 @@ def test_invalid_status_is_refused(status):
         head(status=status)
 
 
+def test_valid_status_lines_are_memoised_and_the_memo_is_bounded():
+    for code in range(200, 600):
+        assert response.status_code_of(f"{code} Reason") == code
+        assert response.status_code_of(f"{code} Reason") == code  # from the memo
+    assert len(response._status_codes) <= 256
+    with pytest.raises(ValueError):
+        response.status_code_of("2OO OK")  # never memoised, so still refused
+
+
 def test_date_and_server_are_added_once():
     lines = header_lines(head(length_hint=0))
     assert sum(line.startswith("Date: ") for line in lines) == 1
