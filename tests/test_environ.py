@@ -48,6 +48,9 @@ def test_the_header_name_cache_stays_bounded_and_correct():
     environ = make(headers=[(name, "v") for name in names])
     assert len(env_mod._environ_keys) <= 512
     assert all(environ[f"HTTP_X_MADE_UP_{i}"] == "v" for i in range(2000))
+    long_name = "X-" + "L" * 5000
+    assert make(headers=[(long_name, "v")])["HTTP_X_" + "L" * 5000] == "v"
+    assert long_name not in env_mod._environ_keys
 
 
 def test_forwarded_scheme_only_from_trusted_peers():

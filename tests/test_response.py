@@ -63,7 +63,9 @@ def test_header_injection_is_refused(name, value):
         head(headers=[(name, value)])
 
 
-@pytest.mark.parametrize("status", ["200", "OK", "20 OK", "abc OK", "099 Low", 200, "200OK"])
+@pytest.mark.parametrize("status", ["200", "OK", "20 OK", "abc OK", "099 Low", 200, "200OK",
+                                    "200 OK\r\nSet-Cookie: x=1", "200 OK\n", "200 O\0K",
+                                    b"200 OK"])
 def test_invalid_status_is_refused(status):
     with pytest.raises(ValueError):
         head(status=status)

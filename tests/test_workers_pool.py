@@ -101,3 +101,22 @@ def test_no_job_is_stranded_when_threads_park_as_jobs_arrive():
         pool.submit(done.set)
         assert done.wait(10), f"job stranded in round {round_}"
     pool.shutdown(timeout=10)
+
+
+def test_the_stall_clock_starts_when_jobs_are_first_seen_waiting():
+    pool = ThreadPool(2)
+    wait_until_parked(pool)
+    release, started, second_ran = threading.Event(), threading.Event(), threading.Event()
+    pool.submit(lambda: started.set() or release.wait(10))
+    assert started.wait(10)
+    now = time.monotonic()
+    assert pool.poke(now) == 1.0                # one job running, none waiting
+    pool.submit(second_ran.set)                 # comes after a long quiet spell
+    later = now + 60
+    pool.poke(later)                            # first sight of a waiting job: no stall yet
+    with pool._lock:
+        assert (pool._running, len(pool._parked)) == (1, 1)
+    pool.poke(later + STALL_SECONDS)            # no progress for STALL_SECONDS: wake one
+    assert second_ran.wait(10)
+    release.set()
+    pool.shutdown(timeout=10)

@@ -136,9 +136,10 @@ def _environ_key(name: str) -> str:
         key = name.upper().replace("-", "_")
         if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
             key = "HTTP_" + key
-    if len(_environ_keys) >= 512:
-        _environ_keys.clear()  # a flood of made-up names cannot grow it without bound
-    _environ_keys[name] = key
+    if len(name) <= 64:  # bounded in size as well as count: names can be 8 KB long
+        if len(_environ_keys) >= 512:
+            _environ_keys.clear()  # a flood of made-up names cannot grow it without bound
+        _environ_keys[name] = key
     return key
 
 

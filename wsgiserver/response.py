@@ -46,7 +46,8 @@ class ResponseHead:
         self.data = data
 
 
-_status_codes: dict[str, int] = {}  # validated status lines: apps repeat a few
+_status_codes: dict[str, int] = {}  # status lines already checked: apps repeat a few
+_BAD_STATUS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]").search  # CR, LF, NUL...: no injection
 
 
 def status_code_of(status: str) -> int:
@@ -61,7 +62,8 @@ def status_code_of(status: str) -> int:
 def _parse_status(status: str) -> int:
     try:
         code = int(status[:3])
-        valid = status[3] == " " and code >= 100 and status[:3].isdigit()
+        valid = (status[3] == " " and code >= 100 and status[:3].isdigit()
+                 and not _BAD_STATUS(status))
     except (TypeError, ValueError, IndexError):
         valid = False
     if not valid:
@@ -156,8 +158,17 @@ def _add_connection_header(lines: list[str], keep_alive: bool, version: str) -> 
         lines.append("Connection: keep-alive\r\n")
 
 
-_head_cache: dict = {}
-_head_cache_date = [""]
+# (Date, heads built in that second). Replaced, never cleared, when the second
+# moves: a head still being built for the old second lands in the old dict.
+_heads: tuple[str, dict] = ("", {})
+
+
+def _heads_this_second() -> dict:
+    global _heads
+    date = http_date()
+    if _heads[0] != date or len(_heads[1]) > 4096:
+        _heads = (date, {})
+    return _heads[1]
 
 
 def cached_head(status: str, headers: tuple, *, method: str, version: str, keep_alive: bool,
@@ -169,21 +180,12 @@ def cached_head(status: str, headers: tuple, *, method: str, version: str, keep_
     encoding are done once per second and file instead of once per request.
     """
     key = (status, headers, method, version, keep_alive, length_hint)
-    head = _memoised(key)
+    heads = _heads_this_second()
+    head = heads.get(key)
     if head is None:
-        head = _head_cache[key] = build_head(status, list(headers), method=method,
-                                             version=version, keep_alive=keep_alive,
-                                             length_hint=length_hint)
+        head = heads[key] = build_head(status, list(headers), method=method, version=version,
+                                       keep_alive=keep_alive, length_hint=length_hint)
     return head
-
-
-def _memoised(key: tuple) -> Optional[ResponseHead]:
-    """The head memoised under `key` this second (the memo is emptied when Date moves)."""
-    date = http_date()
-    if _head_cache_date[0] != date or len(_head_cache) > 4096:
-        _head_cache.clear()
-        _head_cache_date[0] = date
-    return _head_cache.get(key)
 
 
 def app_head(status: str, headers: list, *, method: str, version: str, keep_alive: bool,
@@ -196,15 +198,16 @@ def app_head(status: str, headers: list, *, method: str, version: str, keep_aliv
     (lists instead of tuples) simply skip the memo and are checked as usual.
     """
     key = (status, tuple(headers), method, version, keep_alive, length_hint)
+    heads = _heads_this_second()
     try:
-        head = _memoised(key)
+        head = heads.get(key)
     except TypeError:  # unhashable headers
         return build_head(status, headers, method=method, version=version,
                           keep_alive=keep_alive, length_hint=length_hint, code=code)
     if head is None:
-        head = _head_cache[key] = build_head(status, headers, method=method, version=version,
-                                             keep_alive=keep_alive, length_hint=length_hint,
-                                             code=code)
+        head = heads[key] = build_head(status, headers, method=method, version=version,
+                                       keep_alive=keep_alive, length_hint=length_hint,
+                                       code=code)
     return head
 
 

@@ -19,7 +19,7 @@ import collections
 import logging
 import threading
 import time
-from typing import Callable
+from typing import Callable, Optional
 
 log = logging.getLogger("wsgiserver.error")
 
@@ -34,7 +34,7 @@ class ThreadPool:
         self._parked: list[threading.Lock] = []  # one held lock per sleeping thread
         self._running = size  # threads awake or being woken; written under _lock only
         self._taken = 0    # jobs taken so far: poke() watches it for progress
-        self._seen = (0, time.monotonic())  # (_taken, when poke last saw it change)
+        self._seen: Optional[tuple[int, float]] = None  # (_taken, since when) while jobs wait
         self._stopping = False
         self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
                          for i in range(size)]
@@ -57,13 +57,13 @@ class ThreadPool:
     def poke(self, now: float) -> float:
         """Wake one more thread if queued jobs are stalled; returns seconds until next check."""
         if not self._jobs or self._running >= self.size:
-            self._seen = (self._taken, now)  # nothing waits: the stall clock starts afresh
+            self._seen = None  # nothing waits, or no thread is left to wake
             return 1.0
-        taken, since = self._seen
-        if taken != self._taken:
+        seen = self._seen
+        if seen is None or seen[0] != self._taken:
+            self._seen = (self._taken, now)  # first sight of a queue, or progress: clock restarts
+        elif now - seen[1] >= STALL_SECONDS:
             self._seen = (self._taken, now)
-        elif now - since >= STALL_SECONDS:
-            self._seen = (taken, now)
             self._wake_one()
         return STALL_SECONDS
 
