@@ -39,10 +39,10 @@ class FakeSocket:
     def recv(self, size: int) -> bytes:
         return self.request
 
-    def send(self, data) -> int:
+    def send(self, data, flags: int = 0) -> int:
         return len(data)
 
-    def sendmsg(self, buffers) -> int:
+    def sendmsg(self, buffers, ancdata=(), flags: int = 0) -> int:
         return sum(len(b) for b in buffers)
 
     def close(self) -> None:

@@ -202,3 +202,30 @@ def test_large_static_file(tmp_path, threads):
         response = client.request("/big.bin")
         assert response.header("Content-Type") == "application/octet-stream"
         assert response.body == data
+
+
+@pytest.mark.parametrize("transport", ["tcp", "unix"])
+def test_file_bodies_sent_after_their_head_arrive_whole(tmp_path, transport):
+    # A head queued before a file is sent with MSG_MORE, so the kernel holds it
+    # for the file's bytes. Nothing may stay held: not when the file is bigger
+    # than a socket buffer, nor empty, nor for HEAD, nor between range parts.
+    root = tmp_path / "root"
+    root.mkdir()
+    big = os.urandom(3 * 2**20)
+    (root / "big.bin").write_bytes(big)
+    (root / "empty.txt").write_bytes(b"")
+    unix_path = str(tmp_path / "server.sock")
+    with live_server(None, static_root=str(root),
+                     bind=["127.0.0.1:0", f"unix:{unix_path}"]) as server, \
+            (Client.to(server) if transport == "tcp" else Client(unix_path=unix_path)) as client:
+        for _ in range(2):
+            response = client.request("/big.bin")
+            assert (response.status, response.body == big) == (200, True)
+        response = client.request("/big.bin", method="HEAD")
+        assert (response.body, response.header("Content-Length")) == (b"", str(len(big)))
+        response = client.request("/big.bin", headers=[("Range", "bytes=0-9,2000000-2000009")])
+        assert response.status == 206
+        assert big[:10] in response.body and big[2000000:2000010] in response.body
+        response = client.request("/empty.txt")  # the last response: nothing follows it
+        assert (response.status, response.body, response.header("Content-Length")) == (
+            200, b"", "0")

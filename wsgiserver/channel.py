@@ -37,6 +37,7 @@ LOW_WATER = 256 * 1024
 MAX_PENDING = 16
 IOV_MAX = 64
 LINGER_SECONDS = 2.0
+_MSG_MORE = getattr(socket, "MSG_MORE", 0)
 
 
 class Channel:
@@ -306,12 +307,19 @@ class Channel:
                 return False
             out.popleft()
             return True
-        buffers = []
+        buffers, flags = [], 0
         for item in out:
-            if isinstance(item, FileSegment) or len(buffers) == IOV_MAX:
+            if isinstance(item, FileSegment):
+                # A head before its file: MSG_MORE lets the kernel put both in the
+                # same packets instead of sending the head alone (one fewer
+                # segment and one fewer wake-up of the client per response).
+                flags = _MSG_MORE if item.remaining else 0
+                break
+            if len(buffers) == IOV_MAX:
                 break
             buffers.append(item)
-        sent = self.sock.sendmsg(buffers) if len(buffers) > 1 else self.sock.send(buffers[0])
+        sent = (self.sock.sendmsg(buffers, (), flags) if len(buffers) > 1
+                else self.sock.send(buffers[0], flags))
         self.out_bytes -= sent
         self.last_activity = time.monotonic()
         for item in buffers:
