@@ -10,7 +10,8 @@ next job as soon as they finish one.
 
 The busy path takes no lock: under the GIL `deque.append` and `popleft` are
 atomic, so a running thread pops jobs straight off the queue. The lock only
-guards parking and waking, and the running count that both change.
+guards parking and waking, and the running count that both change. (On a
+free-threaded CPython without the GIL, `submit` and the pop would need it too.)
 """
 
 from __future__ import annotations
