@@ -179,13 +179,8 @@ def cached_head(status: str, headers: tuple, *, method: str, version: str, keep_
     (the Date header is the only thing that moves), so the validation and
     encoding are done once per second and file instead of once per request.
     """
-    key = (status, headers, method, version, keep_alive, length_hint)
-    heads = _heads_this_second()
-    head = heads.get(key)
-    if head is None:
-        head = heads[key] = build_head(status, list(headers), method=method, version=version,
-                                       keep_alive=keep_alive, length_hint=length_hint)
-    return head
+    return _memoised_head((status, headers, method, version, keep_alive, length_hint),
+                          list(headers), 0)
 
 
 def app_head(status: str, headers: list, *, method: str, version: str, keep_alive: bool,
@@ -197,17 +192,24 @@ def app_head(status: str, headers: list, *, method: str, version: str, keep_aliv
     is a large share of a small request's cost. Headers that cannot be a key
     (lists instead of tuples) simply skip the memo and are checked as usual.
     """
-    key = (status, tuple(headers), method, version, keep_alive, length_hint)
+    return _memoised_head((status, tuple(headers), method, version, keep_alive, length_hint),
+                          headers, code)
+
+
+def _memoised_head(key: tuple, headers: list, code: int) -> ResponseHead:
+    """The head for `key` (status, headers, method, version, keep-alive, length hint)."""
+    status, _, method, version, keep_alive, length_hint = key
     heads = _heads_this_second()
     try:
         head = heads.get(key)
-    except TypeError:  # unhashable headers
-        return build_head(status, headers, method=method, version=version,
-                          keep_alive=keep_alive, length_hint=length_hint, code=code)
+    except TypeError:  # unhashable headers: no memo, checked as usual
+        head = None
+        heads = None
     if head is None:
-        head = heads[key] = build_head(status, headers, method=method, version=version,
-                                       keep_alive=keep_alive, length_hint=length_hint,
-                                       code=code)
+        head = build_head(status, headers, method=method, version=version,
+                          keep_alive=keep_alive, length_hint=length_hint, code=code)
+        if heads is not None:
+            heads[key] = head
     return head
 
 
