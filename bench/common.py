@@ -225,8 +225,8 @@ def _gunicorn_has_control_socket() -> bool:
 
 
 def wsgiserver_default_threads() -> Optional[int]:
-    """Our server's default ``--threads`` from wsgiserver.config.DEFAULTS, if readable."""
-    out = python_eval("from wsgiserver.config import DEFAULTS as D\n"
+    """Our server's default ``--threads`` from wsgiserver.settings.DEFAULTS, if readable."""
+    out = python_eval("from wsgiserver.settings import DEFAULTS as D\n"
                       "t = D['threads'] if isinstance(D, dict) else getattr(D, 'threads')\n"
                       "print(int(t))")
     return int(out) if out and out.isdigit() else None

@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"comma-separated subset of {','.join(SERVERS)}")
     parser.add_argument("--app-threads", type=int, default=None,
                         help="thread count for gunicorn and our default config "
-                             "(default: wsgiserver.config.DEFAULTS['threads'], else "
+                             "(default: wsgiserver.settings.DEFAULTS['threads'], else "
                              f"{common.FALLBACK_THREADS} passed explicitly to both)")
     return parser
 
@@ -54,7 +54,7 @@ def resolve_threads(requested: Optional[int]) -> tuple[int, bool]:
         return requested, True
     default = common.wsgiserver_default_threads()
     if default is None:
-        print(f"[bench] wsgiserver.config.DEFAULTS unreadable; using --threads "
+        print(f"[bench] wsgiserver.settings.DEFAULTS unreadable; using --threads "
               f"{common.FALLBACK_THREADS} for both", flush=True)
         return common.FALLBACK_THREADS, True
     return default, False

@@ -23,7 +23,7 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
 from apps.hello import application  # noqa: E402
-from wsgiserver.channel import Channel  # noqa: E402
+from wsgiserver.net.connection import Connection  # noqa: E402
 from wsgiserver.server import WSGIServer  # noqa: E402
 
 
@@ -49,16 +49,16 @@ class FakeSocket:
         pass
 
 
-def make_channel(path: str) -> Channel:
+def make_channel(path: str) -> Connection:
     server = WSGIServer(application, bind=["127.0.0.1:0"], threads=0,
                         static_root=os.path.join(REPO, "html"))
     server.loop.modify = lambda fd, mask: None  # the fake fd is not in epoll
     request = b"GET %s HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: wrk\r\n\r\n" % (
         path.encode())
-    return Channel(server, FakeSocket(request), ("127.0.0.1", 5555))
+    return Connection(server, FakeSocket(request), ("127.0.0.1", 5555))
 
 
-def cost_per_request(channel: Channel, count: int) -> float:
+def cost_per_request(channel: Connection, count: int) -> float:
     """Best of 5 batches, in CPU seconds per request."""
     for _ in range(count // 50):
         channel._read()  # warm the caches, as a running server has them

@@ -5,8 +5,8 @@ import socket
 
 import pytest
 
-from wsgiserver.channel import Channel
-from wsgiserver.files import FileSegment
+from wsgiserver.http.exchange import FileSegment
+from wsgiserver.net.connection import Connection
 from wsgiserver.server import WSGIServer
 
 
@@ -34,7 +34,7 @@ def channel(monkeypatch):
     server = WSGIServer(None, bind=["127.0.0.1:0"], threads=0, static_root=None)
     server.loop.modify = lambda fd, mask: None  # the fake socket is not in epoll
     monkeypatch.setattr(os, "sendfile", lambda out_fd, in_fd, offset, count: count)
-    yield Channel(server, RecordingSocket(), ("127.0.0.1", 1))
+    yield Connection(server, RecordingSocket(), ("127.0.0.1", 1))
     server.loop.close()
     for sock in server.sockets:
         sock.close()

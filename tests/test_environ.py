@@ -2,9 +2,14 @@
 
 import io
 
-from wsgiserver import environ as env_mod
-from wsgiserver.environ import base_environ, connection_environ, request_environ, trusted_proxies
-from wsgiserver.request import Request
+from wsgiserver.http.request import Request
+from wsgiserver.wsgi import environ as env_mod
+from wsgiserver.wsgi.environ import (
+    base_environ,
+    connection_environ,
+    request_environ,
+    trusted_proxies,
+)
 
 BASE = base_environ("127.0.0.1", "8000", multithread=True)
 

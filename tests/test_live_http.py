@@ -93,7 +93,7 @@ def test_pipelining_flood_of_300_requests(threads):
 
 def test_keep_alive_0_closes_after_each_response():
     app = Counter()
-    with live_server(app, keep_alive=0) as server, Client.to(server) as client:
+    with live_server(app, keepalive=0) as server, Client.to(server) as client:
         client.send(make_request("/") + make_request("/second"))
         response = client.read_response()
         assert response.status == 200
@@ -577,7 +577,7 @@ def test_request_head_arriving_byte_by_byte(threads):
 
 def test_idle_keep_alive_connection_is_closed_after_the_timeout():
     app = Counter()
-    with live_server(app, keep_alive=1) as server, Client.to(server) as client:
+    with live_server(app, keepalive=1) as server, Client.to(server) as client:
         assert client.request("/").status == 200
         assert client.is_closed(timeout=5)
 

@@ -3,8 +3,8 @@
 import errno
 import socket
 
-from wsgiserver.loop import IN, EventLoop
-from wsgiserver.sockets import Listener, parse_bind
+from wsgiserver.net.listeners import Listener, parse_bind
+from wsgiserver.net.loop import IN, EventLoop
 
 
 class FailingSocket:

@@ -5,8 +5,9 @@ import random
 import pytest
 
 from wsgiserver import errors
-from wsgiserver.parser import Limits, RequestParser
-from wsgiserver.request import Request
+from wsgiserver.http.parser import Limits, RequestParser
+from wsgiserver.http.request import Request
+from wsgiserver.wsgi.input import StreamingBody
 
 
 def split_whole(data):
@@ -31,7 +32,7 @@ SPLITS = [split_whole, split_bytes, split_random]
 
 
 def parse(data, split=split_whole, **limits):
-    parser = RequestParser(Limits(**limits), stream_expect_continue=False)
+    parser = RequestParser(Limits(**limits))
     events = []
     for piece in split(data):
         events.extend(parser.feed(piece))
@@ -101,7 +102,7 @@ def test_nothing_after_an_error_is_parsed(split):
 def test_large_body_is_spooled_to_a_file():
     body = b"x" * (2 * 2**20)
     data = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
-    parser = RequestParser(Limits(), stream_expect_continue=False)
+    parser = RequestParser(Limits())
     events = []
     for i in range(0, len(data), 65536):
         events.extend(parser.feed(data[i:i + 65536]))
@@ -223,13 +224,15 @@ def test_eof_between_requests_is_not_a_cut_off():
 
 
 def test_expect_continue_streams_the_body_when_asked():
-    parser = RequestParser(stream_expect_continue=True)
+    parser = RequestParser(streamed_body=StreamingBody)
     (request,) = parser.feed(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                              b"Expect: 100-continue\r\n\r\n")
     assert isinstance(request, Request) and request.expect_continue
+    assert request.streamed and request.body_incomplete
     parser.feed(b"hel")
     parser.feed(b"lo")
     assert request.body.read() == b"hello"
+    assert not request.body_incomplete
 
 
 def test_expect_is_ignored_for_http10():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from wsgiserver import response
+from wsgiserver.http import response
 
 
 def head(status="200 OK", headers=(), method="GET", version="HTTP/1.1", keep_alive=True,

@@ -6,9 +6,9 @@ import threading
 import pytest
 
 from tests.helpers import Client, make_request, wait_until
-from wsgiserver.buffers import BACKLOG_HIGH, StreamingBody
-from wsgiserver.parser import RequestParser
+from wsgiserver.http.parser import RequestParser
 from wsgiserver.testing import live_server
+from wsgiserver.wsgi.input import BACKLOG_HIGH, StreamingBody
 
 
 def reading_app(environ, start_response):
@@ -26,7 +26,7 @@ def test_first_read_callback_runs_without_the_body_lock():
         lock_was_free.append(body._cond.acquire(blocking=False))
         if lock_was_free[-1]:
             body._cond.release()
-        body.feed(b"data")
+        body.write(b"data")
         body.finish()
 
     body.set_callbacks(on_first_read)
@@ -38,8 +38,8 @@ def test_streaming_body_reports_when_the_app_caught_up():
     drained = []
     body = StreamingBody()
     body.set_callbacks(lambda: None, lambda: drained.append(True))
-    body.feed(b"x" * (BACKLOG_HIGH + 1))
-    assert body.backlog > BACKLOG_HIGH
+    body.write(b"x" * (BACKLOG_HIGH + 1))
+    assert body.full
     body.read(BACKLOG_HIGH)
     assert drained == [True]
 

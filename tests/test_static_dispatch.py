@@ -12,8 +12,8 @@ import pytest
 from helpers import Client, run_cli
 
 from wsgiserver.cli import build_parser, options_from
-from wsgiserver.config import Config
 from wsgiserver.errors import ConfigError
+from wsgiserver.settings import Config
 from wsgiserver.testing import live_server
 
 NOT_FOUND_PAGE = b"<!doctype html><title>Not found</title><p>custom 404</p>"

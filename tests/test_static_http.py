@@ -14,7 +14,7 @@ from email.utils import formatdate
 import pytest
 from helpers import Client, make_request
 
-from wsgiserver.static_ranges import MAX_RANGES
+from wsgiserver.static.ranges import MAX_RANGES
 from wsgiserver.testing import live_server
 
 TEXT = b"0123456789abcdefghijklmnopqrstuvwxyz"  # 36 bytes: easy to check slices

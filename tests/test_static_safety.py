@@ -14,8 +14,9 @@ import time
 import pytest
 from helpers import Client, make_request, wait_until
 
-from wsgiserver.static import OpenFile, StaticFiles
-from wsgiserver.static_lookup import FILE
+from wsgiserver.static.cache import OpenFile
+from wsgiserver.static.dispatch import StaticFiles
+from wsgiserver.static.lookup import FILE
 from wsgiserver.testing import live_server
 
 SECRET = b"TOP-SECRET-CONTENT-42"

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from wsgiserver.static import ContentCache
-from wsgiserver.static_conditional import (
-    etag_matches,
-    parse_http_date,
-    precondition,
-    request_fields,
-)
-from wsgiserver.static_lookup import safe_segments, url_path
-from wsgiserver.static_meta import accepted_codings, cache_control, choose_coding, content_type_for
-from wsgiserver.static_ranges import MAX_RANGES, Multipart, coalesce, parse_ranges
+from wsgiserver.http.dates import parse_http_date
+from wsgiserver.static.cache import ContentCache
+from wsgiserver.static.conditional import etag_matches, precondition, request_fields
+from wsgiserver.static.lookup import safe_segments, url_path
+from wsgiserver.static.meta import accepted_codings, cache_control, choose_coding, content_type_for
+from wsgiserver.static.ranges import MAX_RANGES, Multipart, coalesce, parse_ranges
 
 ETAG = '"24-1-2"'
 MTIME = 784111777  # Sun, 06 Nov 1994 08:49:37 GMT

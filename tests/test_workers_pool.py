@@ -3,7 +3,7 @@
 import threading
 import time
 
-from wsgiserver.workers import STALL_SECONDS, ThreadPool
+from wsgiserver.wsgi.threadpool import STALL_SECONDS, ThreadPool
 
 
 def wait_until_parked(pool: ThreadPool) -> None:

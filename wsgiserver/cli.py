@@ -1,4 +1,4 @@
-"""Command line: `wsgiserver [MODULE:APP] [PORT] [options]`, built from config.SETTINGS."""
+"""Command line: `wsgiserver [MODULE:APP] [PORT] [options]`, built from settings.SETTINGS."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import NoReturn, Optional
 
 from . import __version__
 from .appload import load_app
-from .config import SETTINGS, Config, default_port, parse_port
 from .errors import ConfigError
-from .logs import error_log, setup_logging
+from .observe.log import error_log, setup_logging
+from .settings import SETTINGS, Config, default_port, parse_port
 
 USAGE = "wsgiserver [MODULE:APP] [PORT] [options]"
 EPILOG = """examples:

@@ -1,8 +1,13 @@
-"""Protocol errors, each a small class that carries the HTTP status it maps to."""
+"""Every exception class of the server, in one place.
+
+Protocol errors are small classes that carry the HTTP status they map to;
+the rest say why a connection, a body or a loop ended.
+"""
 
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Optional
 
 
 class HTTPError(Exception):
@@ -49,3 +54,26 @@ class RequestTimeout(HTTPError):
 
 class ConfigError(Exception):
     """A person's mistake in options or arguments: reported as one line, no traceback."""
+
+
+class ConnectionLost(Exception):
+    """The client went away; there is nobody left to answer."""
+
+
+class BodyAborted(Exception):
+    """The request body will never arrive whole (client gone, too slow, over the limit).
+
+    `error` is the protocol error (with its HTTP status) when there is one.
+    """
+
+    def __init__(self, message: str = "", error: Optional[Exception] = None) -> None:
+        super().__init__(message)
+        self.error = error
+
+
+class StopParsing(Exception):
+    """Raised from a parser callback to stop llhttp after a request that closes the connection."""
+
+
+class StopSupervising(Exception):
+    """Raised from the master's signal handler to leave its supervision loop."""

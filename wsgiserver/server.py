@@ -6,19 +6,23 @@ import logging
 import signal
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
-from . import errors, logs, response
-from .channel import Channel
-from .config import Config
-from .environ import base_environ, connection_environ, request_environ, trusted_proxies
-from .loop import EventLoop
-from .sockets import Listener, bind_socket, parse_bind, url_for
-from .static import StaticFiles
-from .task import ConnectionLost, Task
-from .workers import ThreadPool
+from . import errors
+from .http.exchange import ErrorTask, Task
+from .http.request import Request
+from .net.connection import Connection
+from .net.listeners import Listener, bind_socket, parse_bind, url_for
+from .net.loop import EventLoop
+from .observe import log as logs
+from .settings import Config
+from .static.dispatch import StaticFiles
+from .wsgi.environ import base_environ, connection_environ, request_environ, trusted_proxies
+from .wsgi.input import StreamingBody
+from .wsgi.task import AppTask
+from .wsgi.threadpool import ThreadPool
 
-log = logging.getLogger("wsgiserver.error")
+error_log = logging.getLogger("wsgiserver.error")
 
 
 def not_found_app(environ: dict, start_response: Callable) -> list[bytes]:
@@ -27,35 +31,6 @@ def not_found_app(environ: dict, start_response: Callable) -> list[bytes]:
     start_response("404 Not Found", [("Content-Type", "text/plain; charset=utf-8"),
                                      ("Content-Length", str(len(body)))])
     return [body]
-
-
-class AppTask(Task):
-    __slots__ = ()
-    needs_thread = True
-
-
-class ErrorTask:
-    """Answers a request the parser refused: its status, then close."""
-
-    keep_alive = False
-    body_sent = 0
-
-    def __init__(self, sink, error: errors.HTTPError) -> None:
-        self.sink = sink
-        self.error = error
-        self.status_code = int(error.status)
-        self.request = None
-
-    def run(self) -> bool:
-        try:
-            self.sink.send(response.error_response(
-                self.status_code, self.error.status.phrase, self.error.reason))
-        except ConnectionLost:
-            pass  # the client is gone: nobody to tell
-        return True
-
-    def close(self) -> None:
-        pass
 
 
 class WSGIServer:
@@ -69,7 +44,10 @@ class WSGIServer:
         self.static = StaticFiles.from_config(self.config, static_only=app is None)
         self.loop = EventLoop()
         self.pool: Optional[ThreadPool] = None
-        self.channels: set[Channel] = set()
+        self.channels: set[Connection] = set()
+        # How a connection holds an Expect: 100-continue body: streamed to an app
+        # thread that reads it as it arrives, or (inline) buffered first.
+        self.streamed_body = StreamingBody if self.config.threads > 0 else None
         self.stopping = False
         self.exclusive_accept = False
         self.access_log_enabled = logs.access_enabled()
@@ -79,7 +57,7 @@ class WSGIServer:
         name, port_text = self._server_name()
         self.base_environ = base_environ(name, port_text, self.config.threads > 0)
         self.proxies = trusted_proxies(self.config.forwarded_allow_ips or "")
-        self.no_keep_alive = self.config.keep_alive == 0  # read per request: keep it cheap
+        self.no_keep_alive = self.config.keepalive == 0  # read per request: keep it cheap
 
     def _server_name(self) -> tuple[str, str]:
         address = self.sockets[0].getsockname()
@@ -96,7 +74,7 @@ class WSGIServer:
         return self.sockets[0].getsockname()[1]
 
     # -- tasks --
-    def make_task(self, channel: Channel, item):
+    def make_task(self, channel: Connection, item: Union[Request, errors.HTTPError]) -> Task:
         if isinstance(item, errors.HTTPError):
             return ErrorTask(channel, item)
         if self.no_keep_alive:
@@ -109,10 +87,9 @@ class WSGIServer:
             base = channel.environ_base = connection_environ(
                 self.base_environ, channel.addr, self.proxies)
         environ = request_environ(base[0], item, base[1], unix_peer=channel.unix_peer)
-        task_class = AppTask if self.pool is not None else Task
-        return task_class(channel, item, environ, self.app, inline=self.pool is None)
+        return AppTask(channel, item, environ, self.app, inline=self.pool is None)
 
-    def log_access(self, channel: Channel, task) -> None:
+    def log_access(self, channel: Connection, task) -> None:
         if task.request is None:
             return
         remote = channel.addr[0] if isinstance(channel.addr, tuple) else "-"
@@ -124,11 +101,11 @@ class WSGIServer:
         if self.stopping:
             sock.close()
             return
-        channel = Channel(self, sock, addr)
+        channel = Connection(self, sock, addr)
         self.channels.add(channel)
         self.loop.register(channel.fd, channel.mask, channel)
 
-    def forget(self, channel: Channel) -> None:
+    def forget(self, channel: Connection) -> None:
         self.channels.discard(channel)
         if self.stopping and not self.channels:
             self.loop.stop()
@@ -204,7 +181,7 @@ class WSGIServer:
 def run(server: WSGIServer) -> None:
     """Serve until SIGINT/SIGTERM, in this process or in `--workers` processes."""
     if server.config.workers > 1:
-        from .arbiter import Arbiter
+        from .process.arbiter import Arbiter
         Arbiter(server, server.config.workers).run()
     else:
         server.serve_forever()
@@ -215,5 +192,5 @@ def serve(app: Optional[Callable] = None, **options: Any) -> None:
     host = options.pop("host", "0.0.0.0")
     port = options.pop("port", 8000)
     server = WSGIServer(app, host=host, port=port, **options)
-    log.info("Listening at %s", ", ".join(server.urls))
+    error_log.info("Listening at %s", ", ".join(server.urls))
     run(server)

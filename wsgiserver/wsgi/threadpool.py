@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Callable, Optional
 
-log = logging.getLogger("wsgiserver.error")
+error_log = logging.getLogger("wsgiserver.error")
 
 STALL_SECONDS = 0.002
 
@@ -84,7 +84,7 @@ class ThreadPool:
                 job(*args)
             except BaseException:
                 # Even SystemExit from an app must not kill a pool thread.
-                log.exception("unexpected error in worker thread")
+                error_log.exception("unexpected error in worker thread")
             job = args = None  # the request, its body and socket: free them now
 
     def _park(self, parked: threading.Lock) -> bool:

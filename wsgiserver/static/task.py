@@ -7,29 +7,28 @@ and sends bodies with os.sendfile (or one send() for small cached files).
 
 from __future__ import annotations
 
-import html
 import logging
-import os
-import stat
 import sys
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Optional, Union
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
-from . import response
-from .buffers import StreamingBody
-from .environ import split_target
-from .request import Request
-from .static_conditional import if_range_allows, precondition, request_fields
-from .static_lookup import FILE, LISTING, REDIRECT, Found, Resource, StaticFile, url_path
-from .static_meta import choose_coding
-from .static_ranges import Multipart, content_range, parse_ranges
-from .task import ConnectionLost
+from ..errors import ConnectionLost
+from ..http import response
+from ..http.exchange import LoopTask, Sink
+from ..http.request import Request
+from ..http.targets import split_target
+from .cache import OpenFile
+from .conditional import if_range_allows, precondition, request_fields
+from .listing import decoded_path, listing_page
+from .lookup import FILE, LISTING, REDIRECT, Found, Resource, StaticFile
+from .meta import choose_coding
+from .ranges import Multipart, content_range, parse_ranges
 
 if TYPE_CHECKING:
-    from .static import OpenFile, StaticFiles
+    from .dispatch import StaticFiles
 
-log = logging.getLogger("wsgiserver.error")
+error_log = logging.getLogger("wsgiserver.error")
 
 ALLOW = "GET, HEAD, OPTIONS"
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
@@ -38,38 +37,12 @@ HTML = "text/html; charset=utf-8"
 Headers = list[tuple[str, str]]
 
 
-class ResponseCache:
-    """Whole responses to plain GET/HEAD of small cached files, for the current second.
-
-    A hot file gets byte-for-byte the same answer within a second (Date is
-    the only header that moves), so it is built once and then just sent.
-    Entries live until the Date changes, as long as the lookup cache's TTL.
-    """
-
-    def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._date = ""
-        self._entries: dict[tuple, tuple[bytes, int, bool]] = {}
-
-    def get(self, key: tuple) -> Optional[tuple[bytes, int, bool]]:
-        if self._date != response.http_date():
-            return None
-        return self._entries.get(key)
-
-    def put(self, key: tuple, data: bytes, body_sent: int, keep_alive: bool) -> None:
-        date = response.http_date()
-        if date != self._date:
-            self._entries, self._date = {}, date
-        if len(self._entries) < self.size:
-            self._entries[key] = (data, body_sent, keep_alive)
-
-
-class CachedTask:
-    """Sends a memoised whole response; same interface as `StaticTask`."""
+class CachedTask(LoopTask):
+    """Sends a memoised whole response."""
 
     status_code = 200
 
-    def __init__(self, sink, request: Request, data: bytes, body_sent: int,
+    def __init__(self, sink: Sink, request: Request, data: bytes, body_sent: int,
                  keep_alive: bool) -> None:
         self.sink = sink
         self.request = request
@@ -84,14 +57,11 @@ class CachedTask:
             self.keep_alive = False
         return True
 
-    def close(self) -> None:
-        pass
 
-
-class StaticTask:
+class StaticTask(LoopTask):
     """Answers one request with a file, a redirect, a listing or an error."""
 
-    def __init__(self, sink, request: Request, found: Found, files: StaticFiles,
+    def __init__(self, sink: Sink, request: Request, found: Found, files: StaticFiles,
                  fields: Optional[dict] = None, cache_key: Optional[tuple] = None) -> None:
         self.sink = sink
         self.request = request
@@ -102,9 +72,7 @@ class StaticTask:
         self.status_code = 0
         self.body_sent = 0
         # A 100-continue body we never read: the next request's start is unknown.
-        body = request.body
-        self.keep_alive = request.keep_alive and not (
-            isinstance(body, StreamingBody) and not body.complete)
+        self.keep_alive = request.keep_alive and not request.body_incomplete
 
     def run(self) -> bool:
         try:
@@ -114,9 +82,6 @@ class StaticTask:
         except Exception:
             self._fail()
         return True
-
-    def close(self) -> None:
-        pass
 
     # -- choosing the answer --
     def _respond(self, retry: bool = True) -> None:
@@ -146,7 +111,7 @@ class StaticTask:
         self._send_text(HTTPStatus.MOVED_PERMANENTLY, headers)
 
     def _listing(self) -> None:
-        path = _decoded_path(self.request.target)
+        path = decoded_path(self.request.target)
         body = listing_page(self.found.directory, path, self.files.resolver)
         self._send_bytes(HTTPStatus.OK, [("Content-Type", HTML), ("Cache-Control", "no-cache"),
                                          NOSNIFF], body)
@@ -286,7 +251,7 @@ class StaticTask:
 
     def _fail(self) -> None:
         self.keep_alive = False
-        log.error("Error serving static %s %s", self.request.method,
+        error_log.error("Error serving static %s %s", self.request.method,
                   self.request.target.decode("latin-1"), exc_info=sys.exc_info())
         if self.status_code == 0:
             try:
@@ -321,44 +286,3 @@ def response_safe_query(target: bytes) -> str:
     """The request's query, %-encoding anything that does not belong in a header."""
     query = split_target(target)[1]
     return quote(query, safe="/?:@!$&'()*+,;=~%") if query else ""
-
-
-def _decoded_path(target: bytes) -> str:
-    return unquote(split_target(target)[0].decode("latin-1"), errors="replace")
-
-
-def listing_page(directory: str, path: str, resolver) -> bytes:
-    """An HTML list of a folder (--autoindex); every name HTML-escaped and %-encoded."""
-    at_root = directory == resolver.root
-    rows = [] if at_root else ['<li><a href="../">../</a></li>']
-    for name, is_dir in _listed_entries(directory, resolver):
-        suffix = "/" if is_dir else ""
-        href = url_path("", [name]) + suffix
-        rows.append(f'<li><a href="{html.escape(href)}">{html.escape(name + suffix)}</a></li>')
-    title = html.escape(f"Index of {path}")
-    page = (f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{title}</title>'
-            f"</head>\n<body><h1>{title}</h1>\n<ul>\n" + "\n".join(rows)
-            + "\n</ul>\n</body></html>\n")
-    return page.encode("utf-8")
-
-
-def _listed_entries(directory: str, resolver) -> list[tuple[str, bool]]:
-    """(name, is folder) of what a request could fetch: no dot-files, no escapes."""
-    entries = []
-    with os.scandir(directory) as scan:
-        for entry in scan:
-            if entry.name.startswith(".") or not _utf8(entry.name):
-                continue
-            found = resolver.real_stat(entry.path)
-            mode = found[1].st_mode if found is not None else 0
-            if stat.S_ISDIR(mode) or stat.S_ISREG(mode):
-                entries.append((entry.name, stat.S_ISDIR(mode)))
-    return sorted(entries, key=lambda item: (not item[1], item[0]))
-
-
-def _utf8(name: str) -> bool:
-    try:
-        name.encode("utf-8")  # undecodable names (surrogate escapes) can't be requested
-    except UnicodeEncodeError:
-        return False
-    return True

@@ -9,7 +9,6 @@ from __future__ import annotations
 import mimetypes
 import os
 import re
-from email.utils import formatdate
 from typing import Optional
 
 # Python's built-in table only, so types do not change with /etc/mime.types.
@@ -50,10 +49,6 @@ def is_text(media_type: str) -> bool:
 def etag_for(info: os.stat_result) -> str:
     """A strong ETag: changes whenever the file is replaced, resized or touched."""
     return f'"{info.st_size:x}-{info.st_mtime_ns:x}-{info.st_ino:x}"'
-
-
-def http_date(seconds: float) -> str:
-    return formatdate(int(seconds), usegmt=True)
 
 
 def cache_control(name: str, max_age: int) -> str:

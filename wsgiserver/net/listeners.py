@@ -10,10 +10,10 @@ import socket
 import stat
 from typing import Callable
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .loop import IN
 
-log = logging.getLogger("wsgiserver.error")
+error_log = logging.getLogger("wsgiserver.error")
 
 
 def parse_bind(text: str) -> tuple:
@@ -121,7 +121,7 @@ class Listener:
         # Out of file descriptors (EMFILE/ENFILE) and the like: the listening
         # socket stays readable, so a level-triggered loop would spin. Stop
         # listening until the next tick, when connections may have closed.
-        log.error("accept() failed: %s; pausing accepts for a moment", error)
+        error_log.error("accept() failed: %s; pausing accepts for a moment", error)
         self.loop.unregister(self.sock.fileno())
         self.loop.call_later_tick(self._resume)
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import io
 from typing import Optional, Union
 
-from .buffers import StreamingBody
+from .bodies import StreamedBody
 
 
 class Request:
     """A parsed request; `body` is readable once the whole body has arrived."""
 
     __slots__ = ("method", "target", "version", "headers", "keep_alive", "expect_continue",
-                 "content_length", "chunked", "body", "host", "trailers")
+                 "content_length", "chunked", "body", "streamed", "host", "trailers")
 
     def __init__(self, method: str, target: bytes, version: str,
                  headers: list[tuple[str, str]], keep_alive: bool) -> None:
@@ -24,7 +24,8 @@ class Request:
         self.expect_continue = False
         self.content_length: Optional[int] = None
         self.chunked = False
-        self.body: Union[io.IOBase, StreamingBody, None] = None
+        self.body: Union[io.IOBase, StreamedBody, None] = None
+        self.streamed = False  # body is a StreamedBody, handed out before it arrived
         self.host: Optional[str] = None
         self.trailers: list[tuple[str, str]] = []
 
@@ -34,6 +35,11 @@ class Request:
     @property
     def has_body(self) -> bool:
         return self.chunked or bool(self.content_length)
+
+    @property
+    def body_incomplete(self) -> bool:
+        """A streamed body not yet all received: where the next request starts is unknown."""
+        return self.streamed and not self.body.complete
 
     def header(self, name: str) -> Optional[str]:
         """The first value of a header, by case-insensitive name."""

@@ -18,16 +18,16 @@ HEAD and OPTIONS get 405.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from typing import Any, Callable, Optional, Union
 from urllib.parse import unquote_to_bytes
 
-from .environ import split_target
-from .files import FileSegment
-from .request import Request
-from .static_conditional import request_fields
-from .static_lookup import (
+from ..http.exchange import Sink, Task
+from ..http.request import Request
+from ..http.targets import split_target
+from .cache import ContentCache, OpenFile, ResponseCache
+from .conditional import request_fields
+from .lookup import (
     APP,
     FILE,
     MISSING,
@@ -41,67 +41,11 @@ from .static_lookup import (
     file_identity,
     safe_segments,
 )
-from .static_task import CachedTask, ResponseCache, StaticTask
+from .task import CachedTask, StaticTask
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 NOT_FOUND_PAGE = "404.html"
 _OPEN_FLAGS = os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW  # the real path has no links left
-
-__all__ = ["StaticFiles", "StaticTask", "OpenFile", "ContentCache", "SAFE_METHODS"]
-
-
-class OpenFile:
-    """An open file shared by the segments of one response, closed after the last.
-
-    The task holds one reference and each queued FileSegment another, released
-    when the segment is sent or dropped (by whichever thread flushes it).
-    """
-
-    def __init__(self, fd: int) -> None:
-        self.fd = fd
-        self._refs = 1
-        self._lock = threading.Lock()
-
-    def segment(self, offset: int, count: int) -> FileSegment:
-        with self._lock:
-            self._refs += 1
-        return FileSegment(self.fd, offset, count, on_done=self.release)
-
-    def release(self) -> None:
-        with self._lock:
-            self._refs -= 1
-            last = self._refs == 0
-        if last:
-            os.close(self.fd)
-
-
-class ContentCache:
-    """The bytes of small files, so a hot 2 KB file costs no syscall but one send.
-
-    Keyed by (dev, inode, size, mtime): a changed file has a new key, so it can
-    never be served stale; old keys age out first-in first-out within the budget.
-    """
-
-    def __init__(self, budget: int = 16 << 20, max_file: int = 64 << 10) -> None:
-        self.budget = budget
-        self.max_file = max_file
-        self._items: dict[tuple, bytes] = {}
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> Optional[bytes]:
-        return self._items.get(key)
-
-    def put(self, key: tuple, data: bytes) -> None:
-        with self._lock:
-            if key in self._items or len(data) > self.budget:
-                return
-            while self._bytes + len(data) > self.budget:
-                oldest = next(iter(self._items))
-                self._bytes -= len(self._items.pop(oldest))
-            self._items[key] = data
-            self._bytes += len(data)
-
 
 class StaticFiles:
     """The static root, its dispatch rules and its lookup cache.
@@ -139,7 +83,7 @@ class StaticFiles:
                    max_age=config.static_max_age, cache_seconds=config.static_cache_seconds)
 
     # -- dispatch --
-    def task_for(self, sink, request: Request):
+    def task_for(self, sink: Sink, request: Request) -> Optional[Task]:
         """The task answering `request` from the static root, or None: it's the app's."""
         found = self.lookup(request.target)
         if found.kind == APP:

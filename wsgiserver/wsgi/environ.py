@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import sys
-from urllib.parse import unquote_to_bytes
 
-import httptools
-
-from . import __version__
-from .files import FileWrapper
-from .request import Request
+from .. import __version__
+from ..http.request import Request
+from ..http.targets import decode_path, split_target
+from .file_wrapper import FileWrapper
 
 
 def base_environ(server_name: str, server_port: str, multithread: bool) -> dict:
@@ -28,25 +26,6 @@ def base_environ(server_name: str, server_port: str, multithread: bool) -> dict:
         "SERVER_PORT": server_port,
         "SERVER_SOFTWARE": f"wsgiserver/{__version__}",
     }
-
-
-def split_target(target: bytes) -> tuple[bytes, bytes]:
-    """(path, query) from an origin-form, absolute-form or asterisk-form target."""
-    if target.startswith(b"/"):
-        path, _, query = target.partition(b"?")
-        return path.partition(b"#")[0], query.partition(b"#")[0]
-    if target == b"*":
-        return b"*", b""
-    try:
-        url = httptools.parse_url(target)
-    except httptools.HttpParserInvalidURLError:
-        return b"", b""  # authority-form (CONNECT host:port) names no path
-    return url.path or b"/", url.query or b""
-
-
-def decode_path(path: bytes) -> str:
-    """PATH_INFO: percent-decoded bytes as latin-1 (PEP 3333's "bytes in a str")."""
-    return unquote_to_bytes(path).decode("latin-1") if b"%" in path else path.decode("latin-1")
 
 
 # As gunicorn's secure_scheme_headers: header -> value that means https.

@@ -11,42 +11,48 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import httptools
 
-from . import errors
-from .buffers import BodyAborted, BodyBuffer, StreamingBody
+from .. import errors
+from ..errors import BodyAborted, StopParsing
+from ..settings import DEFAULTS
+from .bodies import BodyBuffer, StreamedBody
+from .framing import (
+    FRAMING_HEADERS,
+    apply_framing_headers,
+    check_asterisk,
+    check_host,
+    check_version,
+)
 from .request import Request
 
 Event = Union[Request, errors.HTTPError]
 
 _OWS = " \t"
-_FRAMING_HEADERS = frozenset(("host", "transfer-encoding", "content-length", "expect",
-                              "content-type"))
-# uri-host [":" port] (RFC 3986 §3.2.2): IP literal or reg-name, no spaces.
-_VALID_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?")
 _CARRY = 512
-_valid_hosts: set[str] = set()  # Host values already checked: the same few repeat
 _UNLIMITED_HEAD = 64 * 2**20
 
 
-class _StopParsing(Exception):
-    """Raised from a callback to stop llhttp after a request that closes the connection."""
-
-
 class Limits:
-    """The request-size limits a parser enforces (0 means unlimited)."""
+    """The request-size limits a parser enforces (0 means unlimited).
 
-    def __init__(self, request_line: int = 4094, fields: int = 100,
-                 field_size: int = 8190, body: int = 100 * 2**20) -> None:
+    The defaults are the settings table's, so the parser used alone (tests,
+    other servers) refuses exactly what the server does.
+    """
+
+    def __init__(self, request_line: int = DEFAULTS["limit_request_line"],
+                 fields: int = DEFAULTS["limit_request_fields"],
+                 field_size: int = DEFAULTS["limit_request_field_size"],
+                 body: int = DEFAULTS["limit_request_body"]) -> None:
         self.request_line = request_line
         self.fields = fields
         self.field_size = field_size
         self.body = body
 
     @classmethod
-    def from_config(cls, config) -> Limits:
+    def from_config(cls, config: Any) -> Limits:
         return cls(config.limit_request_line, config.limit_request_fields,
                    config.limit_request_field_size, config.limit_request_body)
 
@@ -66,9 +72,12 @@ class RequestParser:
     follows on that connection is ever processed.
     """
 
-    def __init__(self, limits: Optional[Limits] = None, stream_expect_continue: bool = True):
+    def __init__(self, limits: Optional[Limits] = None,
+                 streamed_body: Optional[Callable[[], StreamedBody]] = None) -> None:
+        """`streamed_body` makes the body of an `Expect: 100-continue` request, which is
+        then handed out at once, before its body; without it such bodies are buffered."""
         self.limits = limits or Limits()
-        self.stream_expect_continue = stream_expect_continue
+        self.streamed_body = streamed_body
         self.finished = False
         # A buffered Expect: 100-continue request still awaiting its body (see take_continue).
         self.continue_for: Optional[Request] = None
@@ -90,7 +99,8 @@ class RequestParser:
         self._framing: dict[str, list[str]] = {}
         self._field_count = 0
         self._request: Optional[Request] = None
-        self._body: Union[BodyBuffer, StreamingBody, None] = None
+        self._body: Union[BodyBuffer, StreamedBody, None] = None
+        self._streamed = False
         self._body_size = 0
 
     def _new_llhttp(self) -> httptools.HttpRequestParser:
@@ -138,17 +148,16 @@ class RequestParser:
         self.finished = True
 
     @property
-    def streaming_body(self) -> Optional[StreamingBody]:
-        """The 100-continue body the loop is still filling, if any."""
+    def streamed_body_in_progress(self) -> Optional[StreamedBody]:
+        """The 100-continue body still being filled while its app reads it, if any."""
         body = self._body
-        return body if isinstance(body, StreamingBody) and not body.complete else None
+        return body if self._streamed and not body.complete else None
 
     def _drop_body(self, error: BaseException) -> None:
         body, self._body = self._body, None
-        if isinstance(body, StreamingBody):
-            body.abort(error)
-        elif isinstance(body, BodyBuffer):
-            body.close()
+        if body is None:
+            return
+        body.abort(error) if self._streamed else body.close()
 
     # -- feeding llhttp --
     def _feed_parser(self, data: bytes) -> None:
@@ -161,7 +170,7 @@ class RequestParser:
         except httptools.HttpParserUpgrade as upgrade:
             self._restart_after_upgrade(data, upgrade.args[0])
         except httptools.HttpParserCallbackError as error:
-            if not isinstance(error.__context__, _StopParsing):
+            if not isinstance(error.__context__, StopParsing):
                 raise _callback_error(error) from None
         except httptools.HttpParserError as error:
             raise self._translate_error(error, self._window) from None
@@ -224,7 +233,7 @@ class RequestParser:
         if self._in_head:
             self._headers.append(field)
             lowered = key.lower()
-            if lowered in _FRAMING_HEADERS:
+            if lowered in FRAMING_HEADERS:
                 self._framing.setdefault(lowered, []).append(field[1])
         elif self._request is not None:
             self._request.trailers.append(field)
@@ -235,9 +244,10 @@ class RequestParser:
         self._in_head = False
         request = self._build_request()
         self._request = request
-        if request.expect_continue and self.stream_expect_continue:
-            self._body = StreamingBody(on_first_read=None)
-            request.body = self._body
+        self._streamed = request.expect_continue and self.streamed_body is not None
+        if self._streamed:
+            self._body = request.body = self.streamed_body()
+            request.streamed = True
             self._events.append(request)
         elif request.has_body:
             self._body = BodyBuffer()
@@ -249,11 +259,11 @@ class RequestParser:
         limit = self.limits.body
         if limit and self._body_size > limit:
             raise errors.PayloadTooLarge(f"request body over {limit} bytes")
-        self._body.write(body) if isinstance(self._body, BodyBuffer) else self._body.feed(body)
+        self._body.write(body)
 
     def on_message_complete(self) -> None:
         request, body = self._request, self._body
-        if isinstance(body, StreamingBody):
+        if self._streamed:
             body.finish()
         else:
             request.body = body.finish() if body is not None else io.BytesIO()
@@ -263,7 +273,7 @@ class RequestParser:
         self._request = self._body = None
         if not request.keep_alive:
             self.finished = True
-            raise _StopParsing()
+            raise StopParsing()
 
     def _check_protocol(self) -> None:
         # llhttp also accepts "RTSP/1.0" and "ICE/1.0" where RFC 9112 §2.3
@@ -283,86 +293,21 @@ class RequestParser:
     def _build_request(self) -> Request:
         version = self._parser.get_http_version()
         if version != "1.1" and version != "1.0":
-            _check_version(version)
+            check_version(version)
         method = self._parser.get_method().decode("ascii")
         target = bytes(self._url)
         if target == b"*":
-            _check_asterisk(method)
+            check_asterisk(method)
         # A CONNECT that succeeds turns the connection into a tunnel (RFC 9110
         # §9.3.6): never read another request from it.
         keep_alive = self._parser.should_keep_alive() and method != "CONNECT"
         request = Request(method, target, "HTTP/" + version, self._headers, keep_alive)
         framing = self._framing
         if len(framing) == 1 and "host" in framing and version == "1.1":
-            _check_host(request, framing["host"])  # the usual GET: nothing else to check
+            check_host(request, framing["host"])  # the usual GET: nothing else to check
         elif framing or version != "1.0":
-            _apply_framing_headers(request, framing, self.limits)
+            apply_framing_headers(request, framing, self.limits.body)
         return request
-
-
-def _check_asterisk(method: str) -> None:
-    if method != "OPTIONS":
-        raise errors.BadRequest("'*' is only a target for OPTIONS (RFC 9112 §3.2.4)")
-
-
-def _check_version(version: str) -> None:
-    """Refuse the versions other than 1.0 and 1.1 that llhttp (leniently) accepts."""
-    major = version[0]
-    if major == "0":
-        raise errors.BadRequest("HTTP/0.9 requests are not supported")
-    if major != "1":
-        raise errors.VersionNotSupported(f"HTTP/{version} is not supported")
-
-
-def _apply_framing_headers(request: Request, values: dict[str, list[str]],
-                           limits: Limits) -> None:
-    """Apply the RFC 9112 rules on Host, Transfer-Encoding, Content-Length and Expect."""
-    _check_host(request, values.get("host", []))
-    if len(values.get("content-type", ())) > 1:
-        raise errors.BadRequest("more than one Content-Type (RFC 9110 §5.3)")
-    _check_transfer_encoding(request, values.get("transfer-encoding", []))
-    lengths = values.get("content-length", [])
-    if lengths:
-        request.content_length = int(lengths[0])
-        if limits.body and request.content_length > limits.body:
-            raise errors.PayloadTooLarge(f"request body over {limits.body} bytes")
-    _check_expect(request, values.get("expect", []))
-
-
-def _check_host(request: Request, hosts: list[str]) -> None:
-    if len(hosts) > 1:
-        raise errors.BadRequest("more than one Host header")
-    if not hosts and request.version != "HTTP/1.0":
-        raise errors.BadRequest("HTTP/1.1 request without Host header")
-    if hosts and hosts[0] not in _valid_hosts:
-        if not _VALID_HOST.fullmatch(hosts[0]):
-            raise errors.BadRequest("invalid Host header (RFC 9112 §3.2)")
-        if len(_valid_hosts) > 1024:
-            _valid_hosts.clear()  # bounded: a flood of new names can't grow it
-        _valid_hosts.add(hosts[0])
-    request.host = hosts[0] if hosts else None
-
-
-def _check_transfer_encoding(request: Request, values: list[str]) -> None:
-    if not values:
-        return
-    if request.version == "HTTP/1.0":
-        raise errors.BadRequest("Transfer-Encoding is not allowed in HTTP/1.0")
-    codings = [c.strip().lower() for v in values for c in v.split(",")]
-    if codings[-1] != "chunked" or codings.count("chunked") != 1:
-        raise errors.BadRequest("chunked must be the final transfer coding, once")
-    unknown = [c for c in codings if c != "chunked"]
-    if unknown:
-        raise errors.NotImplementedCoding(f"transfer coding {unknown[0]!r} not implemented")
-    request.chunked = True
-
-
-def _check_expect(request: Request, values: list[str]) -> None:
-    if not values or request.version == "HTTP/1.0":
-        return  # RFC 9110 §10.1.1: HTTP/1.0 requests' expectations are ignored
-    if len(values) > 1 or values[0].lower() != "100-continue":
-        raise errors.ExpectationFailed(f"unsupported expectation {values[0]!r}")
-    request.expect_continue = True
 
 
 def _callback_error(error: Exception) -> errors.HTTPError:

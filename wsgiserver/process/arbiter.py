@@ -14,15 +14,12 @@ import os
 import signal
 import time
 
-from .loop import EventLoop
+from ..errors import StopSupervising
+from ..net.loop import EventLoop
 
-log = logging.getLogger("wsgiserver.error")
+error_log = logging.getLogger("wsgiserver.error")
 
 RESPAWN_PAUSE = 1.0
-
-
-class _Stop(Exception):
-    pass
 
 
 class Arbiter:
@@ -39,7 +36,7 @@ class Arbiter:
             for _ in range(self.workers):
                 self._spawn()
             self._supervise()
-        except _Stop:
+        except StopSupervising:
             pass
         finally:
             for sig, handler in previous.items():
@@ -49,7 +46,7 @@ class Arbiter:
     def _on_stop_signal(self, signum, frame) -> None:
         if not self.stopping:
             self.stopping = True
-            raise _Stop()
+            raise StopSupervising()
 
     def _supervise(self) -> None:
         while not self.stopping:
@@ -57,7 +54,7 @@ class Arbiter:
             started = self.children.pop(pid, None)
             if started is None or self.stopping:
                 continue
-            log.error("worker %d exited (%s); starting a new one", pid, _describe(status))
+            error_log.error("worker %d exited (%s); starting a new one", pid, _describe(status))
             if time.monotonic() - started < RESPAWN_PAUSE:
                 time.sleep(RESPAWN_PAUSE)  # a worker that dies at once would spin
             self._spawn()
@@ -78,7 +75,7 @@ class Arbiter:
             self.server.exclusive_accept = True
             self.server.serve_forever()
         except BaseException:
-            log.exception("worker %d failed", os.getpid())
+            error_log.exception("worker %d failed", os.getpid())
             code = 1
         finally:
             os._exit(code)

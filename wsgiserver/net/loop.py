@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Callable, Protocol
 
-log = logging.getLogger("wsgiserver.error")
+error_log = logging.getLogger("wsgiserver.error")
 
 IN, OUT = select.EPOLLIN, select.EPOLLOUT
 ERR_OR_HUP = select.EPOLLERR | select.EPOLLHUP
@@ -110,7 +110,7 @@ class EventLoop:
                     handler.on_events(events)
                 except Exception:
                     # One broken connection must never stop the server.
-                    log.exception("unexpected error handling fd %d; closing it", fd)
+                    error_log.exception("unexpected error handling fd %d; closing it", fd)
                     self._close_handler(fd, handler)
 
     def _close_handler(self, fd: int, handler: Handler) -> None:
@@ -128,7 +128,7 @@ class EventLoop:
             try:
                 callback(*args)
             except Exception:
-                log.exception("error in loop callback")
+                error_log.exception("error in loop callback")
 
     def _run_timers(self, now: float) -> None:
         once, self._once = self._once, []
@@ -136,7 +136,7 @@ class EventLoop:
             try:
                 callback(now)
             except Exception:
-                log.exception("error in loop timer")
+                error_log.exception("error in loop timer")
 
     def close(self) -> None:
         with self._wake_lock:

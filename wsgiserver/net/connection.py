@@ -16,19 +16,19 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import socket
 import threading
 import time
 
-from . import errors
-from .buffers import BACKLOG_HIGH
-from .files import FileSegment
+from .. import errors
+from ..errors import ConnectionLost
+from ..http.exchange import FileSegment
+from ..http.parser import Limits, RequestParser
+from ..http.response import CONTINUE
 from .loop import ERR_OR_HUP, IN, OUT
-from .parser import Limits, RequestParser
-from .response import CONTINUE
-from .task import ConnectionLost
 
-log = logging.getLogger("wsgiserver.error")
+error_log = logging.getLogger("wsgiserver.error")
 
 RECV_SIZE = 256 * 1024
 LOOP_TURNS = 8  # pipelined requests one connection may run inline before yielding
@@ -40,7 +40,7 @@ LINGER_SECONDS = 2.0
 _MSG_MORE = getattr(socket, "MSG_MORE", 0)
 
 
-class Channel:
+class Connection:
     def __init__(self, server, sock: socket.socket, addr) -> None:
         self.server = server
         self.loop = server.loop
@@ -50,7 +50,7 @@ class Channel:
         self.unix_peer = type(addr) is not tuple
         self.environ_base = None  # (environ, trusted proxy?): the server's, per connection
         self.parser = RequestParser(Limits.from_config(server.config),
-                                    stream_expect_continue=server.pool is not None)
+                                    streamed_body=server.streamed_body)
         self.lock = threading.Lock()
         self.drained = threading.Condition(self.lock)
         self.pending: collections.deque = collections.deque()
@@ -167,7 +167,7 @@ class Channel:
         except BaseException:
             # A bug of ours (or an app's SystemExit escaping): never leave the
             # connection busy forever; drop it and keep the server alive.
-            log.exception("unexpected error running a request; closing the connection")
+            error_log.exception("unexpected error running a request; closing the connection")
             with self.lock:
                 self.busy = False
             self.close()
@@ -287,7 +287,7 @@ class Channel:
 
     def _send_segment(self, segment: FileSegment) -> bool:
         if segment.remaining:
-            self.out_bytes -= segment.send_to(self.fd)
+            self.out_bytes -= _sendfile(self.fd, segment)
             self.last_activity = time.monotonic()
         if segment.remaining:
             return False
@@ -352,8 +352,8 @@ class Channel:
         if (self.parser.finished or self.eof or self.closing
                 or len(self.pending) >= MAX_PENDING or self.out_bytes > HIGH_WATER):
             return False
-        body = self.parser.streaming_body
-        return body is None or body.backlog <= BACKLOG_HIGH
+        body = self.parser.streamed_body_in_progress
+        return body is None or not body.full
 
     # -- timeouts (loop thread, once a tick) --
     def check_timeout(self, now: float) -> None:
@@ -373,13 +373,13 @@ class Channel:
             if idle > config.read_timeout:
                 self.parser.finished = True
                 self._queue([errors.RequestTimeout("request not received in time")])
-        elif not self.pending and idle > config.keep_alive:
+        elif not self.pending and idle > config.keepalive:
             self.close()
 
     def _check_body_timeout(self, idle: float, read_timeout: float) -> None:
         # An app waiting for a 100-continue body that never comes would hold
         # its worker forever: abort the body, so the app's read fails (408).
-        if self.parser.streaming_body is not None and idle > read_timeout:
+        if self.parser.streamed_body_in_progress is not None and idle > read_timeout:
             self.parser.abort_body(errors.RequestTimeout("request body not received in time"))
             with self.lock:
                 self._update_mask()
@@ -453,3 +453,13 @@ def _close_body(body) -> None:
     close = getattr(body, "close", None)
     if close is not None:
         close()
+
+
+def _sendfile(sock_fd: int, segment: FileSegment) -> int:
+    """Send what the socket takes now; returns bytes sent (raises BlockingIOError)."""
+    sent = os.sendfile(sock_fd, segment.fd, segment.offset, min(segment.remaining, 1 << 30))
+    if sent == 0:
+        # The file shrank under us: we can never send the promised bytes.
+        raise OSError("file truncated while being sent")
+    segment.advance(sent)
+    return sent

@@ -10,27 +10,15 @@ so an app's Transfer-Encoding or Keep-Alive is dropped and its
 from __future__ import annotations
 
 import re
-import time
-from email.utils import formatdate
 from typing import Optional
 
-from . import __version__
+from .. import __version__
+from .dates import http_date_now
 
 SERVER_HEADER = f"wsgiserver/{__version__}"
 _SERVER_LINE = f"Server: {SERVER_HEADER}\r\n\r\n"
 
 LENGTH, CHUNKED, CLOSE, NO_BODY = "length", "chunked", "close", "none"
-
-_date_cache = [0, ""]
-
-
-def http_date() -> str:
-    """The Date header value, computed at most once a second."""
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache[:] = [now, formatdate(now, usegmt=True)]
-    return _date_cache[1]
-
 
 class ResponseHead:
     """The framing decisions for one response and its encoded head."""
@@ -133,7 +121,7 @@ def _copy_headers(headers: list, lines: list[str],
 
 
 def _standard_headers(seen: int) -> str:
-    date = "" if seen & 3 == 3 else f"Date: {http_date()}\r\n"
+    date = "" if seen & 3 == 3 else f"Date: {http_date_now()}\r\n"
     return date + ("\r\n" if seen & 4 else _SERVER_LINE)
 
 
@@ -165,7 +153,7 @@ _heads: tuple[str, dict] = ("", {})
 
 def _heads_this_second() -> dict:
     global _heads
-    date = http_date()
+    date = http_date_now()
     if _heads[0] != date or len(_heads[1]) > 4096:
         _heads = (date, {})
     return _heads[1]

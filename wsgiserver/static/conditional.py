@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timezone
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 from typing import Optional
+
+from ..http.dates import parse_http_date
 
 # entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc may include commas, so no split(",").
 _ENTITY_TAG = re.compile(r'\s*(W/)?("[^"]*")\s*(?:,|$)')
@@ -74,19 +74,6 @@ def etag_matches(header: str, etag: str, weak: bool) -> bool:
         if tag == etag and (weak or not is_weak):
             return True
     return False
-
-
-def parse_http_date(value: Optional[str]) -> Optional[int]:
-    """An HTTP-date as Unix seconds; None if missing or invalid (then it's ignored)."""
-    if not value:
-        return None
-    try:
-        parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)  # "-0000": UTC per RFC 5322
-    return int(parsed.timestamp())
 
 
 def _modified_since(value: Optional[str], mtime: int) -> bool:

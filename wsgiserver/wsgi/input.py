@@ -1,72 +1,19 @@
-"""Request-body buffers: what `wsgi.input` reads from.
+"""`wsgi.input` for the one case where the app runs before its body has arrived.
 
-`BodyBuffer` collects a body that arrives before the app runs. Small bodies
-stay in memory (an `io.BytesIO`, whose read/readline are C code); a body over
-`SPOOL_THRESHOLD` moves to an anonymous temporary file so a 1 GB upload never
-sits in RAM. Either way `wsgi.input` holds exactly the body, so the app can
-never read past it into the next pipelined request.
-
-`StreamingBody` is the one case where the app runs before the body arrives:
-a request with `Expect: 100-continue` in a threaded server. The app's first
-read sends `100 Continue`, then blocks its worker thread until the event loop
-feeds the rest of the body.
+A request with `Expect: 100-continue` in a threaded server: the app runs at
+once, its first read sends `100 Continue`, then it blocks its worker thread
+until the event loop feeds the rest of the body.
 """
 
 from __future__ import annotations
 
-import io
-import tempfile
 import threading
 from typing import Callable, Optional
 
-SPOOL_THRESHOLD = 1 << 20
-BACKLOG_HIGH = 1 << 20
-BACKLOG_LOW = 256 * 1024
+from ..errors import BodyAborted
 
-
-class BodyBuffer:
-    """Accumulates body bytes; `finish()` returns a readable file positioned at 0."""
-
-    def __init__(self) -> None:
-        self.size = 0
-        self._parts: list[bytes] = []
-        self._file: Optional[tempfile._TemporaryFileWrapper] = None
-
-    def write(self, data: bytes) -> None:
-        self.size += len(data)
-        if self._file is not None:
-            self._file.write(data)
-            return
-        self._parts.append(data)
-        if self.size > SPOOL_THRESHOLD:
-            self._spool()
-
-    def _spool(self) -> None:
-        self._file = tempfile.TemporaryFile()
-        self._file.write(b"".join(self._parts))
-        self._parts = []
-
-    def close(self) -> None:
-        """Free a spooled temporary file now, not at the next garbage collection."""
-        if self._file is not None:
-            self._file.close()
-
-    def finish(self) -> io.IOBase:
-        if self._file is None:
-            return io.BytesIO(b"".join(self._parts))
-        self._file.seek(0)
-        return self._file
-
-
-class BodyAborted(Exception):
-    """The body will never arrive whole (client gone, too slow, over the size limit).
-
-    `error` is the protocol error (with its HTTP status) when there is one.
-    """
-
-    def __init__(self, message: str = "", error: Optional[Exception] = None) -> None:
-        super().__init__(message)
-        self.error = error
+BACKLOG_HIGH = 1 << 20  # unread bytes above which the loop stops reading the socket
+BACKLOG_LOW = 256 * 1024  # ...and below which it reads again
 
 
 class StreamingBody:
@@ -74,7 +21,7 @@ class StreamingBody:
 
     def __init__(self, on_first_read: Optional[Callable[[], None]] = None) -> None:
         self._buffer = bytearray()
-        self._done = False
+        self.complete = False
         self._error: Optional[BaseException] = None
         self._cond = threading.Condition()
         self._on_first_read: Optional[Callable[[], None]] = on_first_read
@@ -89,12 +36,12 @@ class StreamingBody:
         self._on_drain = on_drain
 
     @property
-    def backlog(self) -> int:
-        """Bytes received but not read yet: the loop stops reading above BACKLOG_HIGH."""
-        return len(self._buffer)
+    def full(self) -> bool:
+        """More than BACKLOG_HIGH bytes received but not read yet: stop reading the socket."""
+        return len(self._buffer) > BACKLOG_HIGH
 
     # -- producer side (event loop) --
-    def feed(self, data: bytes) -> None:
+    def write(self, data: bytes) -> None:
         with self._cond:
             self._buffer += data
             self._over = self._over or len(self._buffer) > BACKLOG_HIGH
@@ -102,17 +49,13 @@ class StreamingBody:
 
     def finish(self) -> None:
         with self._cond:
-            self._done = True
+            self.complete = True
             self._cond.notify_all()
 
     def abort(self, error: BaseException) -> None:
         with self._cond:
             self._error = error
             self._cond.notify_all()
-
-    @property
-    def complete(self) -> bool:
-        return self._done
 
     # -- consumer side (app thread) --
     def _start(self) -> None:
@@ -134,7 +77,7 @@ class StreamingBody:
                 self._on_drain()
 
     def _wait_for(self, ready: Callable[[], bool]) -> None:
-        while not (ready() or self._done or self._error):
+        while not (ready() or self.complete or self._error):
             self._cond.wait()
         if self._error is not None:
             cause = self._error

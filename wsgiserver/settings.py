@@ -88,7 +88,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("threads", ("--threads",), non_negative_int, 4,
             "threads that run the WSGI app; 0 runs it on the event-loop thread "
             "(only for apps that never block)", "N"),
-    Setting("keep_alive", ("--keep-alive",), non_negative_int, 5,
+    Setting("keepalive", ("--keep-alive",), non_negative_int, 5,
             "seconds an idle keep-alive connection is kept open", "SECONDS"),
     Setting("read_timeout", ("--read-timeout",), non_negative_int, 60,
             "seconds a started request may stall before 408 and close", "SECONDS"),

@@ -13,7 +13,8 @@ import stat
 from typing import Optional
 from urllib.parse import quote, unquote_to_bytes
 
-from . import static_meta
+from ..http.dates import format_http_date
+from . import meta
 
 NAME_MAX = 255  # bytes in one file name (Linux)
 PATH_MAX = 4096  # bytes in a whole path (Linux)
@@ -35,8 +36,8 @@ class StaticFile:
         self.path = path
         self.size = info.st_size
         self.mtime = int(info.st_mtime)
-        self.etag = static_meta.etag_for(info)
-        self.last_modified = static_meta.http_date(info.st_mtime)
+        self.etag = meta.etag_for(info)
+        self.last_modified = format_http_date(info.st_mtime)
         self.identity = file_identity(info)
 
 
@@ -53,8 +54,8 @@ class Resource:
     def __init__(self, file: StaticFile, name: str, max_age: int,
                  variants: tuple[tuple[str, StaticFile], ...] = ()) -> None:
         self.file = file
-        self.content_type = static_meta.content_type_for(name)
-        self.cache_control = static_meta.cache_control(name, max_age)
+        self.content_type = meta.content_type_for(name)
+        self.cache_control = meta.cache_control(name, max_age)
         self.variants = variants  # ((coding, file), ...) best first
 
     @property
@@ -164,7 +165,7 @@ class Resolver:
 
     def _variants(self, candidate: str, file: StaticFile) -> tuple:
         variants = []
-        for coding, suffix in static_meta.CODINGS:
+        for coding, suffix in meta.CODINGS:
             found = self.regular_file(candidate + suffix)
             # An older sibling is stale: the file was edited after it was compressed.
             if found is not None and int(found[1].st_mtime_ns) >= file.identity[3]:

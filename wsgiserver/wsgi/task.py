@@ -13,33 +13,31 @@ import logging
 import sys
 from typing import Any, Callable, Optional
 
-from . import response
-from .buffers import BodyAborted, StreamingBody
-from .files import FileSegment, FileWrapper
-from .request import Request
+from ..errors import BodyAborted, ConnectionLost
+from ..http import response
+from ..http.exchange import FileSegment, Sink
+from ..http.request import Request
+from .file_wrapper import FileWrapper
 
-log = logging.getLogger("wsgiserver.error")
-
-
-class ConnectionLost(Exception):
-    """The client went away; there is nobody left to answer."""
+error_log = logging.getLogger("wsgiserver.error")
 
 
-class Task:
-    """One request/response exchange with the app."""
+class AppTask:
+    """One request/response exchange with the app (a `Task`, see http/exchange.py)."""
 
-    # Slots: a Task is made per request, and its attributes are hit in the hot path.
-    __slots__ = ("sink", "request", "environ", "app", "inline", "status", "code", "headers",
-                 "head", "result", "iterator", "body_sent", "keep_alive",
+    # Slots: a task is made per request, and its attributes are hit in the hot path.
+    __slots__ = ("sink", "request", "environ", "app", "inline", "needs_thread", "status", "code",
+                 "headers", "head", "result", "iterator", "body_sent", "keep_alive",
                  "_pending_head", "_segment")
 
-    def __init__(self, sink, request: Request, environ: dict, app: Callable,
+    def __init__(self, sink: Sink, request: Request, environ: dict, app: Callable,
                  inline: bool = False) -> None:
         self.sink = sink
         self.request = request
         self.environ = environ
         self.app = app
-        self.inline = inline
+        self.inline = inline  # on the loop thread (--threads 0): pause instead of blocking
+        self.needs_thread = not inline
         self.status: Optional[str] = None
         self.code = 0
         self.headers: list = []
@@ -94,7 +92,7 @@ class Task:
 
     def _call_app(self) -> bool:
         """Call the app; True if its whole response is already out (no iterator to pump)."""
-        if isinstance(self.request.body, StreamingBody):
+        if self.request.streamed:
             self.request.body.set_callbacks(self._send_continue, self.sink.input_drained)
         result = self.result = self.app(self.environ, self.start_response)
         if type(result) is list or type(result) is tuple:
@@ -153,8 +151,7 @@ class Task:
     def _send_head(self, length_hint: Optional[int], defer: bool = False):
         if self.status is None:
             raise AssertionError("the app returned without calling start_response()")
-        body = self.request.body
-        if isinstance(body, StreamingBody) and not body.complete:
+        if self.request.body_incomplete:
             # The app answered before the whole 100-continue body arrived: we
             # cannot tell where the next request would start, so close after this.
             self.keep_alive = False
@@ -189,7 +186,7 @@ class Task:
             if len(data) > room:
                 # Exactly Content-Length bytes go out, so the framing stays
                 # intact and the connection can carry on.
-                log.error("app sent more than its Content-Length of %d; truncated",
+                error_log.error("app sent more than its Content-Length of %d; truncated",
                           head.content_length)
                 data = data[:room]
         self.body_sent += len(data)
@@ -205,7 +202,7 @@ class Task:
         if framing == response.CHUNKED:
             tail += response.LAST_CHUNK
         elif framing == response.LENGTH and self.body_sent < self.head.content_length:
-            log.error("app sent %d bytes of its Content-Length of %d; closing connection",
+            error_log.error("app sent %d bytes of its Content-Length of %d; closing connection",
                       self.body_sent, self.head.content_length)
             self.keep_alive = False
         if tail:
@@ -222,10 +219,10 @@ class Task:
             return
         status, phrase = 500, "Internal Server Error"
         if isinstance(error, BodyAborted):
-            log.info("request body aborted: %s", error)
+            error_log.info("request body aborted: %s", error)
             status, phrase = _aborted_status(error)
         else:
-            log.error("Error handling request %s %s", self.request.method,
+            error_log.error("Error handling request %s %s", self.request.method,
                       self.request.target.decode("latin-1"), exc_info=sys.exc_info())
         if self.head is None or self._pending_head:
             self.head = response.ResponseHead(500, response.LENGTH, False, None, b"")
@@ -248,7 +245,7 @@ class Task:
             try:
                 close()
             except Exception:
-                log.exception("Error closing the app's iterable")
+                error_log.exception("Error closing the app's iterable")
 
     @property
     def status_code(self) -> int:

@@ -1,0 +1,1 @@
+"""Sockets and the event loop: listeners, one connection each, its output queue."""

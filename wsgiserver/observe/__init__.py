@@ -1,0 +1,1 @@
+"""What the server tells operators: the error log and the access log."""

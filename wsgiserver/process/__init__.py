@@ -1,0 +1,1 @@
+"""The process model: the master process and its worker processes."""

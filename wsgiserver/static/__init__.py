@@ -1,0 +1,1 @@
+"""Static files: which requests they answer, safe lookup, caches, the answer itself."""
