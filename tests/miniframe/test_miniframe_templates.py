@@ -74,5 +74,5 @@ def test_jinja_templates_autoescape_and_respect_markup(tmp_path):
 
 def test_jinja_adapter_explains_a_missing_jinja2(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "jinja2", None)
-    with pytest.raises(ImportError, match="pip install jinja2"):
+    with pytest.raises(ImportError, match=r"pip install .wsgiserver\[jinja\]."):
         JinjaTemplates(tmp_path)
