@@ -43,7 +43,7 @@ def channel(monkeypatch):
 def test_a_head_before_file_bytes_is_sent_with_msg_more(channel):
     channel.send_file(b"HEAD", FileSegment(0, 0, 1000))
     assert channel.sock.calls == [("send", b"HEAD", socket.MSG_MORE)]
-    assert not channel.out
+    assert not channel.output.items
 
 
 def test_a_head_before_an_empty_segment_is_pushed_at_once(channel):

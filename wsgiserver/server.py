@@ -153,7 +153,7 @@ class WSGIServer:
 
     def _continue_shutdown(self, now: float) -> None:
         for channel in list(self.channels):
-            if not (channel.busy or channel.out or channel.pending) or now > self._deadline:
+            if not channel.has_work or now > self._deadline:
                 channel.close()
         if not self.channels:
             self.loop.stop()

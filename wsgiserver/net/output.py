@@ -1,0 +1,153 @@
+"""A connection's output queue: bytes and file segments waiting for the socket.
+
+Flushed with `send`, `sendmsg` (writev: several buffers in one call) and
+`os.sendfile`, until the socket would block. Its size drives flow control:
+above HIGH_WATER unsent bytes a worker thread's `send` waits (`wait_for_room`)
+and the connection stops reading and dispatching; at LOW_WATER they resume.
+
+Every method expects the connection's lock to be held: the loop thread and
+a worker thread both queue and flush.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import socket
+import threading
+import time
+from typing import Callable, Union
+
+from ..http.exchange import FileSegment
+
+HIGH_WATER = 1 << 20
+LOW_WATER = 256 * 1024
+IOV_MAX = 64
+_MSG_MORE = getattr(socket, "MSG_MORE", 0)
+
+Item = Union[bytes, memoryview, FileSegment]
+
+
+class OutputQueue:
+    def __init__(self, sock: socket.socket, lock: threading.Lock) -> None:
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.items: collections.deque[Item] = collections.deque()
+        self.size = 0  # unsent bytes, file segments included
+        self.broken = False  # a send failed: the peer is gone, nothing more can go out
+        self.drained = threading.Condition(lock)
+        self.last_sent = time.monotonic()
+
+    def append(self, data: bytes) -> None:
+        self.items.append(data)
+        self.size += len(data)
+
+    def append_file(self, head: bytes, segment: FileSegment) -> None:
+        self.items.append(head)
+        self.items.append(segment)
+        # Counted like bytes, so reading and dispatch pause behind a big file
+        # (else a pipelining client that never reads could pin many open fds).
+        self.size += len(head) + segment.remaining
+
+    @property
+    def over_high_water(self) -> bool:
+        return self.size > HIGH_WATER
+
+    def wait_for_room(self, gone: Callable[[], bool]) -> None:
+        """Block a worker thread until the client has read enough, or is `gone`."""
+        while self.size > HIGH_WATER and not gone():
+            self.drained.wait()
+
+    def flush(self) -> None:
+        """Send until the queue is empty or the socket would block."""
+        items = self.items
+        try:
+            while items:
+                if isinstance(items[0], FileSegment):
+                    if not self._send_segment(items[0]):
+                        return
+                elif not self._send_buffers():
+                    return
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            self.drop()
+            self.broken = True
+
+    def after_flush_drained(self) -> bool:
+        """True (and waiting workers woken) once the queue is down to LOW_WATER."""
+        if self.size > LOW_WATER:
+            return False
+        self.drained.notify_all()
+        return True
+
+    def drop(self) -> None:
+        """Forget everything unsent (the peer is gone), releasing queued files."""
+        for item in self.items:
+            if isinstance(item, FileSegment):
+                item.done()
+        self.items.clear()
+        self.size = 0
+        self.drained.notify_all()
+
+    def _send_segment(self, segment: FileSegment) -> bool:
+        if segment.remaining:
+            self.size -= _sendfile(self.fd, segment)
+            self.last_sent = time.monotonic()
+        if segment.remaining:
+            return False
+        self.items.popleft()
+        segment.done()
+        return True
+
+    def _send_buffers(self) -> bool:
+        items = self.items
+        if len(items) == 1:  # the common case: one response, one send(); inlined for speed
+            item = items[0]
+            sent = self.sock.send(item)
+            self.size -= sent
+            self.last_sent = time.monotonic()
+            if sent < len(item):
+                items[0] = memoryview(item)[sent:]
+                return False
+            items.popleft()
+            return True
+        buffers, flags = [], 0
+        for item in items:
+            if isinstance(item, FileSegment):
+                # A head before its file: MSG_MORE lets the kernel put both in the
+                # same packets instead of sending the head alone (one fewer
+                # segment and one fewer wake-up of the client per response).
+                # Never before an empty segment: nothing would push the head out.
+                flags = _MSG_MORE if item.remaining else 0
+                break
+            if len(buffers) == IOV_MAX:
+                break
+            buffers.append(item)
+        sent = (self.sock.sendmsg(buffers, (), flags) if len(buffers) > 1
+                else self.sock.send(buffers[0], flags))
+        return self._sent(sent, len(buffers))
+
+    def _sent(self, sent: int, count: int) -> bool:
+        """Drop what `sent` covered of the first `count` buffers; True if all of them."""
+        self.size -= sent
+        self.last_sent = time.monotonic()
+        items = self.items
+        for _ in range(count):
+            item = items[0]
+            if sent < len(item):
+                items[0] = memoryview(item)[sent:]
+                return False
+            sent -= len(item)
+            items.popleft()
+        return True
+
+
+def _sendfile(sock_fd: int, segment: FileSegment) -> int:
+    """Send what the socket takes now; returns bytes sent (raises BlockingIOError)."""
+    sent = os.sendfile(sock_fd, segment.fd, segment.offset, min(segment.remaining, 1 << 30))
+    if sent == 0:
+        # The file shrank under us: we can never send the promised bytes.
+        raise OSError("file truncated while being sent")
+    segment.advance(sent)
+    return sent

@@ -1,0 +1,123 @@
+"""The pipeline of one connection: its queued requests, answered one at a time, in order.
+
+HTTP/1.1 lets a client send requests before the previous answers arrive; they
+must be answered in the order they came. The pipeline holds them, starts a
+task for the first, and when it finishes, the next: on the loop thread
+(static files, errors, `--threads 0`) or in the thread pool (an app call).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+from typing import TYPE_CHECKING, Any, Optional
+
+from ..http.exchange import Task
+from .loop import IN
+from .output import HIGH_WATER
+from .state import OPEN
+
+if TYPE_CHECKING:
+    from .connection import Connection
+
+error_log = logging.getLogger("wsgiserver.error")
+
+LOOP_TURNS = 8  # pipelined requests one connection may run inline before yielding
+MAX_PENDING = 16  # parsed requests waiting: reading stops here (a pipelining flood)
+
+
+class Pipeline:
+    def __init__(self, connection: Connection) -> None:
+        self.connection = connection
+        self.pending: collections.deque[Any] = collections.deque()  # Requests, HTTPErrors
+        self.busy = False  # a task is running (or paused) for this connection
+        self.paused: Optional[Task] = None  # an inline task waiting for the socket to drain
+
+    @property
+    def full(self) -> bool:
+        return len(self.pending) >= MAX_PENDING
+
+    # -- under the connection's lock --
+    def take_next(self) -> Any:
+        """The next request to answer, or None: one at a time, and not behind big output."""
+        connection = self.connection
+        if self.busy or connection.phase is not OPEN or not self.pending:
+            return None
+        if connection.output.size > HIGH_WATER:
+            return None  # resumed from the connection's write path once the output drains
+        self.busy = True
+        return self.pending.popleft()
+
+    def drop(self) -> None:
+        """Forget queued requests, closing their bodies (temporary files) now."""
+        for item in self.pending:
+            close_body(getattr(item, "body", None))
+        self.pending.clear()
+
+    # -- running tasks --
+    def start(self, item: Any, on_loop: bool) -> None:
+        task = self.connection.server.make_task(self.connection, item)
+        if on_loop and task.needs_thread:
+            self.connection.server.pool.submit(self.run, task, False)
+        else:
+            self.run(task, on_loop)
+
+    def run(self, task: Task, on_loop: bool, resumed: bool = False) -> None:
+        try:
+            self._run_tasks(task, on_loop, resumed)
+        except BaseException:
+            # A bug of ours (or an app's SystemExit escaping): never leave the
+            # connection busy forever; drop it and keep the server alive.
+            error_log.exception("unexpected error running a request; closing the connection")
+            with self.connection.lock:
+                self.busy = False
+            self.connection.close()
+
+    def _run_tasks(self, task: Task, on_loop: bool, resumed: bool) -> None:
+        connection = self.connection
+        for turn in range(1_000_000):
+            if on_loop and turn == LOOP_TURNS:
+                # Other connections get their turn before this pipeline goes on.
+                connection.loop.call_soon_threadsafe(self.run, task, True)
+                return
+            done = task.resume() if resumed else task.run()
+            resumed = False
+            if not done:
+                with connection.lock:
+                    self.paused = task
+                return
+            item = self._complete(task)
+            if item is None:
+                return
+            task = connection.server.make_task(connection, item)
+            if on_loop and task.needs_thread:
+                connection.server.pool.submit(self.run, task, False)
+                return
+
+    def _complete(self, task: Task) -> Any:
+        """Task finished: log it, then pick the next request or start closing."""
+        task.close()
+        if task.request is not None:
+            close_body(task.request.body)
+        connection = self.connection
+        if connection.server.access_log_enabled:
+            connection.server.log_access(connection, task)
+        with connection.lock:
+            self.busy = False
+            if not task.keep_alive or connection.server.stopping or (
+                    connection.peer_eof and not self.pending):
+                connection.stop_requests()
+                self.drop()
+            item = self.take_next()
+            close_now = connection.phase is not OPEN and not connection.output.items
+            if connection.phase is not OPEN or connection.mask != IN:
+                connection.update_mask()  # else nothing changed: still reading, nothing queued
+        if close_now:
+            connection.close_soon()
+        return item
+
+
+def close_body(body: Any) -> None:
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
