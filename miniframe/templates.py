@@ -90,7 +90,8 @@ class JinjaTemplates:
         try:
             import jinja2
         except ImportError as error:
-            raise ImportError("JinjaTemplates needs Jinja2: pip install 'wsgiserver[jinja]'") from error
+            raise ImportError(
+                "JinjaTemplates needs Jinja2: pip install 'wsgiserver[jinja]'") from error
         options.setdefault("autoescape", True)
         self.environment = jinja2.Environment(
             loader=jinja2.FileSystemLoader(os.fspath(folder)), **options)
