@@ -201,12 +201,6 @@ def _memoised_head(key: tuple, headers: list, code: int) -> ResponseHead:
     return head
 
 
-def chunk(data: bytes) -> bytes:
-    """One chunk of a chunked body (never call with empty data: that ends the body)."""
-    return b"%x\r\n%s\r\n" % (len(data), data)
-
-
-LAST_CHUNK = b"0\r\n\r\n"
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 

@@ -1,10 +1,10 @@
 """Running one WSGI application call: start_response, write(), iteration, errors.
 
-A `Task` talks to its connection only through a small `sink` interface
-(`send`, `send_file`, `send_continue`, `should_pause`), so it runs the same
-way in a worker thread (where `send` may block for backpressure) and on the
-event-loop thread (where the task pauses and is resumed when the socket
-drains).
+An `AppTask` talks to its connection only through a `Sink` (http/exchange.py),
+so it runs the same way in a worker thread (where `send` may block for
+backpressure) and on the event-loop thread (where the task pauses and is
+resumed when the socket drains). How the body is framed on the wire is the
+business of the `BodyWriter` made with the head (http/writers.py).
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from ..errors import BodyAborted, ConnectionLost
 from ..http import response
 from ..http.exchange import FileSegment, Sink
 from ..http.request import Request
+from ..http.writers import BodyWriter, writer_for
 from .file_wrapper import FileWrapper
 
 error_log = logging.getLogger("wsgiserver.error")
+
+NO_WRITER = BodyWriter()  # before the head: nothing framed, nothing sent
 
 
 class AppTask:
@@ -27,7 +30,7 @@ class AppTask:
 
     # Slots: a task is made per request, and its attributes are hit in the hot path.
     __slots__ = ("sink", "request", "environ", "app", "inline", "needs_thread", "status", "code",
-                 "headers", "head", "result", "iterator", "body_sent", "keep_alive",
+                 "headers", "head", "writer", "result", "iterator", "keep_alive",
                  "_pending_head", "_segment")
 
     def __init__(self, sink: Sink, request: Request, environ: dict, app: Callable,
@@ -42,9 +45,9 @@ class AppTask:
         self.code = 0
         self.headers: list = []
         self.head: Optional[response.ResponseHead] = None
+        self.writer: BodyWriter = NO_WRITER  # made with the head, for its framing
         self.result: Any = None
         self.iterator: Any = None
-        self.body_sent = 0
         self.keep_alive = request.keep_alive
         self._pending_head: Optional[bytes] = None
         self._segment: Optional[FileSegment] = None
@@ -123,15 +126,9 @@ class AppTask:
             self._send_body(body)  # write() was called: the head is already out
             return False
         head = self._send_head(len(body), defer=True)
-        if head.framing == response.NO_BODY:
-            body = b""
-        elif len(body) != head.content_length:
-            body = self._frame(body)  # the app's own Content-Length is wrong
-            self.sink.send(head.data + body)
-            return False  # _finish_body notices a body shorter than its length
-        self.body_sent = len(body)
-        self.sink.send(head.data + body)
-        return True
+        self.sink.send(head.data + self._frame(body))
+        # Complete unless the app's own Content-Length promised more (_finish_body says so).
+        return not self.writer.short
 
     def _try_sendfile(self, wrapper: FileWrapper) -> bool:
         found = wrapper.sendable_range()
@@ -140,29 +137,30 @@ class AppTask:
         fd, offset, size = found
         head = self._send_head(size, defer=True)
         count = min(size, head.content_length if head.content_length is not None else size)
-        if response.body_forbidden(self.request.method, head.status_code):
+        if head.framing == response.NO_BODY:
             count = 0
         self._segment = FileSegment(fd, offset, count, on_done=self._close_result)
-        self.body_sent = count
+        self.writer.sent_around(count)
         self.sink.send_file(head.data, self._segment)
         return True
 
     # -- framing the output --
-    def _send_head(self, length_hint: Optional[int], defer: bool = False):
+    def _send_head(self, length_hint: Optional[int], defer: bool = False) -> response.ResponseHead:
         if self.status is None:
             raise AssertionError("the app returned without calling start_response()")
         if self.request.body_incomplete:
             # The app answered before the whole 100-continue body arrived: we
             # cannot tell where the next request would start, so close after this.
             self.keep_alive = False
-        self.head = response.app_head(
+        head = self.head = response.app_head(
             self.status, self.headers, method=self.request.method,
             version=self.request.version, keep_alive=self.keep_alive, length_hint=length_hint,
             code=self.code)
-        self.keep_alive = self.head.keep_alive
+        self.writer = writer_for(head)
+        self.keep_alive = head.keep_alive
         if not defer:
-            self._pending_head = self.head.data
-        return self.head
+            self._pending_head = head.data
+        return head
 
     def _send_body(self, data: bytes) -> None:
         _check_bytes(data)
@@ -178,19 +176,11 @@ class AppTask:
             self.sink.send(first + body if first else body)
 
     def _frame(self, data: bytes) -> bytes:
-        head = self.head
-        if not data or head.framing == response.NO_BODY:
-            return b""
-        if head.framing == response.LENGTH:
-            room = head.content_length - self.body_sent
-            if len(data) > room:
-                # Exactly Content-Length bytes go out, so the framing stays
-                # intact and the connection can carry on.
-                error_log.error("app sent more than its Content-Length of %d; truncated",
-                          head.content_length)
-                data = data[:room]
-        self.body_sent += len(data)
-        return response.chunk(data) if head.framing == response.CHUNKED else data
+        body = self.writer.frame(data)
+        if self.writer.truncated:
+            error_log.error("app sent more than its Content-Length of %d; truncated",
+                            self.head.content_length)
+        return body
 
     def _finish_body(self) -> None:
         if self.head is None:
@@ -198,12 +188,10 @@ class AppTask:
         tail = b""
         if self._pending_head:
             tail, self._pending_head = self._pending_head, None
-        framing = self.head.framing
-        if framing == response.CHUNKED:
-            tail += response.LAST_CHUNK
-        elif framing == response.LENGTH and self.body_sent < self.head.content_length:
+        tail += self.writer.finish()
+        if self.writer.short:
             error_log.error("app sent %d bytes of its Content-Length of %d; closing connection",
-                      self.body_sent, self.head.content_length)
+                            self.writer.sent, self.head.content_length)
             self.keep_alive = False
         if tail:
             self.sink.send(tail)
@@ -225,7 +213,7 @@ class AppTask:
             error_log.error("Error handling request %s %s", self.request.method,
                       self.request.target.decode("latin-1"), exc_info=sys.exc_info())
         if self.head is None or self._pending_head:
-            self.head = response.ResponseHead(500, response.LENGTH, False, None, b"")
+            self.head = response.ResponseHead(status, response.LENGTH, False, None, b"")
             self._pending_head = None
             try:
                 self.sink.send(response.error_response(
@@ -250,6 +238,10 @@ class AppTask:
     @property
     def status_code(self) -> int:
         return self.head.status_code if self.head else 0
+
+    @property
+    def body_sent(self) -> int:
+        return self.writer.sent
 
 
 def _aborted_status(error: BodyAborted) -> tuple[int, str]:
