@@ -88,11 +88,6 @@ def test_date_and_server_are_added_once():
     assert [line for line in lines if line.startswith("Server")] == ["Server: mine"]
 
 
-def test_chunk_encoding():
-    assert response.chunk(b"hello") == b"5\r\nhello\r\n"
-    assert response.LAST_CHUNK == b"0\r\n\r\n"
-
-
 def test_error_response_is_complete_and_closes():
     data = response.error_response(400, "Bad Request", "bad header")
     head_part, _, body = data.partition(b"\r\n\r\n")

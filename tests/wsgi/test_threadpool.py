@@ -1,4 +1,4 @@
-"""The lazy-waking thread pool (wsgiserver.workers.ThreadPool)."""
+"""The lazy-waking thread pool (wsgiserver.wsgi.threadpool.ThreadPool)."""
 
 import threading
 import time
