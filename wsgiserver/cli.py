@@ -11,7 +11,7 @@ from . import __version__
 from .appload import load_app
 from .errors import ConfigError
 from .observe.log import error_log, setup_logging
-from .settings import SETTINGS, Config, default_port, parse_port
+from .settings import SECTIONS, SETTINGS, Config, Setting, default_port, parse_port
 
 USAGE = "wsgiserver [MODULE:APP] [PORT] [options]"
 EPILOG = """examples:
@@ -40,22 +40,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("targets", nargs="*", metavar="MODULE:APP | PORT",
                         help="the WSGI app (MODULE, MODULE:NAME or MODULE:factory()) "
                              "and/or the port, in either order")
+    groups = {section: parser.add_argument_group(section.lower()) for section in SECTIONS}
     for setting in SETTINGS:
-        if setting.flag:
-            parser.add_argument(*setting.flags, dest=setting.name, action="store_const",
-                                const=True, default=None, help=setting.help)
-            continue
-        parser.add_argument(*setting.flags, dest=setting.name, metavar=setting.metavar,
-                            action="append" if setting.repeatable else "store",
-                            default=None, help=_help_with_default(setting))
+        if setting.flags:  # hooks are set from Python only
+            _add_setting(groups[setting.section], setting)
     parser.add_argument("--version", action="version", version=f"wsgiserver {__version__}")
     return parser
 
 
-def _help_with_default(setting) -> str:
+def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
+    if setting.flag:
+        group.add_argument(*setting.flags, dest=setting.name, action="store_const",
+                           const=True, default=None, help=setting.description)
+        return
+    group.add_argument(*setting.flags, dest=setting.name, metavar=setting.metavar,
+                       action="append" if setting.repeatable else "store",
+                       default=None, help=_help_with_default(setting))
+
+
+def _help_with_default(setting: Setting) -> str:
     if setting.default is None:
-        return setting.help
-    return f"{setting.help} (default: {setting.default})"
+        return setting.description
+    return f"{setting.description} (default: {setting.default})"
 
 
 def split_targets(targets: list[str]) -> tuple[Optional[str], Optional[int]]:
@@ -73,7 +79,8 @@ def split_targets(targets: list[str]) -> tuple[Optional[str], Optional[int]]:
 
 
 def options_from(args: argparse.Namespace) -> dict:
-    return {s.name: getattr(args, s.name) for s in SETTINGS if getattr(args, s.name) is not None}
+    return {s.name: getattr(args, s.name) for s in SETTINGS
+            if s.flags and getattr(args, s.name) is not None}
 
 
 def main(argv: Optional[list[str]] = None) -> None:

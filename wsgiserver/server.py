@@ -50,6 +50,7 @@ class WSGIServer:
         self.streamed_body = StreamingBody if self.config.threads > 0 else None
         self.stopping = False
         self.exclusive_accept = False
+        self.runs_hooks = True  # a forked worker does not: its master ran them
         self.access_log_enabled = logs.access_enabled()
         self._stopped = threading.Event()
         binds = self.config.bind or [f"{host}:{port}"]
@@ -128,12 +129,24 @@ class WSGIServer:
         for listener in self.listeners:
             listener.start(self.loop, exclusive=self.exclusive_accept)
         self.loop.every_tick(self._tick)
+        if self.runs_hooks:
+            self.call_hook("when_ready")
         restore = self._install_signal_handlers()
         try:
             self.loop.run()
         finally:
             restore()
             self._cleanup()
+
+    def call_hook(self, name: str) -> None:
+        """Run a server hook from the settings, if set; its errors are logged, not fatal."""
+        hook = getattr(self.config, name)
+        if hook is None:
+            return
+        try:
+            hook(self)
+        except Exception:
+            error_log.exception("error in the %s hook", name)
 
     def shutdown(self, wait: bool = True) -> None:
         """Stop accepting, let in-flight responses finish, then return from serve_forever."""

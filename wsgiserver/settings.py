@@ -1,13 +1,17 @@
-"""The one table of settings shared by the command line and the Python API.
+"""The one table of settings shared by the command line, the Python API and the docs.
 
-Each `Setting` names its command-line flags, how to convert a value, its
-default and its help text. `cli.py` builds argparse from this table and
-`Config.from_options` validates keyword arguments from `WSGIServer(...)`
-against the same table, so the two can never drift apart.
+Each `Setting` names its section, its command-line flags, the validator that
+turns a raw value (text from the command line, anything from Python) into a
+typed one, its default and its description. `cli.py` builds argparse from
+this table, `Config.from_options` validates keyword arguments from
+`WSGIServer(...)` against it, and `python -m wsgiserver.settings` writes
+docs/settings.md from it, so none of them can drift apart (gunicorn's
+`config.py` is the model).
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -65,73 +69,108 @@ def file_suffix(text: Any) -> str:
     return suffix
 
 
+def callable_hook(value: Any) -> Callable:
+    """A server hook: a callable, or 'module:name' naming one (as gunicorn's hooks)."""
+    if callable(value):
+        return value
+    text = str(value)
+    module_name, _, attribute = text.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"expected a callable or 'module:name', got {value!r}")
+    try:
+        hook = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise ConfigError(f"cannot load hook {text!r}: {error}") from None
+    if not callable(hook):
+        raise ConfigError(f"hook {text!r} is not callable")
+    return hook
+
+
+# Sections, in the order --help and docs/settings.md list them (gunicorn's names).
+SOCKET, PROCESSES, LIMITS, STATIC, LOGGING, HOOKS = (
+    "Server socket", "Worker processes", "Request limits", "Static files", "Logging",
+    "Server hooks")
+SECTIONS = (SOCKET, PROCESSES, LIMITS, STATIC, LOGGING, HOOKS)
+
+
 @dataclass(frozen=True)
 class Setting:
+    """One setting: its name (as in the Python API and a config file), where it is
+    listed, its command-line flags (none for hooks), the validator that turns a
+    raw value into the typed one, its default and the description shown by
+    --help and docs/settings.md."""
+
     name: str
+    section: str
     flags: tuple[str, ...]
-    convert: Callable[[Any], Any]
+    validator: Callable[[Any], Any]
     default: Any
-    help: str
+    description: str
     metavar: str = ""
     repeatable: bool = False
     flag: bool = False  # a bare --flag on the command line sets it to True
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("bind", ("-b", "--bind"), text_value, None,
+    Setting("bind", SOCKET, ("-b", "--bind"), text_value, None,
             "address to listen on: HOST:PORT, [IPV6]:PORT or unix:PATH; repeatable "
             "(default 0.0.0.0:PORT, PORT from the argument, $PORT or 8000)",
             "ADDRESS", repeatable=True),
-    Setting("workers", ("-w", "--workers"), non_negative_int, 1,
+    Setting("backlog", SOCKET, ("--backlog",), non_negative_int, 2048,
+            "connections waiting to be accepted (the listen() backlog)", "N"),
+    Setting("workers", PROCESSES, ("-w", "--workers"), non_negative_int, 1,
             "worker processes, each with its own event loop and threads "
             "(pre-fork; use about one per CPU core)", "N"),
-    Setting("threads", ("--threads",), non_negative_int, 4,
+    Setting("threads", PROCESSES, ("--threads",), non_negative_int, 4,
             "threads that run the WSGI app; 0 runs it on the event-loop thread "
             "(only for apps that never block)", "N"),
-    Setting("keepalive", ("--keep-alive",), non_negative_int, 5,
+    Setting("keepalive", PROCESSES, ("--keep-alive",), non_negative_int, 5,
             "seconds an idle keep-alive connection is kept open", "SECONDS"),
-    Setting("read_timeout", ("--read-timeout",), non_negative_int, 60,
+    Setting("read_timeout", PROCESSES, ("--read-timeout",), non_negative_int, 60,
             "seconds a started request may stall before 408 and close", "SECONDS"),
-    Setting("limit_request_line", ("--limit-request-line",), non_negative_int, 4094,
+    Setting("graceful_timeout", PROCESSES, ("--graceful-timeout",), non_negative_int, 30,
+            "seconds in-flight requests get to finish after SIGTERM or Ctrl-C", "SECONDS"),
+    Setting("limit_request_line", LIMITS, ("--limit-request-line",), non_negative_int, 4094,
             "longest request target in bytes (0 = unlimited); longer gives 414", "BYTES"),
-    Setting("limit_request_fields", ("--limit-request-fields",), non_negative_int, 100,
+    Setting("limit_request_fields", LIMITS, ("--limit-request-fields",), non_negative_int, 100,
             "most header fields in a request; more gives 431", "N"),
-    Setting("limit_request_field_size",
+    Setting("limit_request_field_size", LIMITS,
             ("--limit-request-field_size", "--limit-request-field-size"),
             non_negative_int, 8190,
             "largest header field (name and value) in bytes (0 = unlimited); larger "
             "gives 431", "BYTES"),
-    Setting("limit_request_body", ("--limit-request-body",), non_negative_int, 100 * 2**20,
+    Setting("limit_request_body", LIMITS, ("--limit-request-body",), non_negative_int,
+            100 * 2**20,
             "largest request body in bytes (0 = unlimited); larger gives 413", "BYTES"),
-    Setting("forwarded_allow_ips", ("--forwarded-allow-ips",), text_value, "127.0.0.1,::1",
+    Setting("forwarded_allow_ips", LIMITS, ("--forwarded-allow-ips",), text_value,
+            "127.0.0.1,::1",
             "comma-separated proxy addresses trusted to set the scheme with "
             "X-Forwarded-Proto / X-Forwarded-Protocol / X-Forwarded-SSL ('*' trusts all)",
             "ADDRESSES"),
-    Setting("static_root", ("--static-root",), text_value, "./html",
+    Setting("static_root", STATIC, ("--static-root",), text_value, "./html",
             "folder whose files are served as static files", "DIR"),
-    Setting("static_url", ("--static-url",), url_prefix, None,
+    Setting("static_url", STATIC, ("--static-url",), url_prefix, None,
             "serve static files only under this URL prefix (e.g. /static/); every "
             "other path goes to the app", "PREFIX"),
-    Setting("dynamic_suffix", ("--dynamic-suffix",), file_suffix, None,
+    Setting("dynamic_suffix", STATIC, ("--dynamic-suffix",), file_suffix, None,
             "paths ending in SUFFIX (e.g. .py) always go to the app and every other "
             "path is a static file; repeatable", "SUFFIX", repeatable=True),
-    Setting("static_max_age", ("--static-max-age",), non_negative_int, 0,
+    Setting("static_max_age", STATIC, ("--static-max-age",), non_negative_int, 0,
             "Cache-Control max-age for static files (0 = no-cache: always revalidate); "
             "names with a content hash (app.3f2a9c1e.css) are cached for a year", "SECONDS"),
-    Setting("static_cache_seconds", ("--static-cache-seconds",), non_negative_int, 1,
+    Setting("static_cache_seconds", STATIC, ("--static-cache-seconds",), non_negative_int, 1,
             "seconds static file lookups and metadata are cached (0 = no cache)", "SECONDS"),
-    Setting("autoindex", ("--autoindex",), boolean, False,
+    Setting("autoindex", STATIC, ("--autoindex",), boolean, False,
             "list the files of a static folder that has no index.html", flag=True),
-    Setting("follow_symlinks", ("--follow-symlinks",), boolean, False,
+    Setting("follow_symlinks", STATIC, ("--follow-symlinks",), boolean, False,
             "serve symlinks that point outside the static root", flag=True),
-    Setting("backlog", ("--backlog",), non_negative_int, 2048,
-            "listen() backlog: connections waiting to be accepted", "N"),
-    Setting("graceful_timeout", ("--graceful-timeout",), non_negative_int, 30,
-            "seconds in-flight requests get to finish after SIGTERM or Ctrl-C", "SECONDS"),
-    Setting("log_level", ("--log-level",), log_level, "info",
+    Setting("log_level", LOGGING, ("--log-level",), log_level, "info",
             "error log level: " + ", ".join(LOG_LEVELS), "LEVEL"),
-    Setting("access_logfile", ("--access-logfile",), text_value, None,
+    Setting("access_logfile", LOGGING, ("--access-logfile",), text_value, None,
             "write an access log line per request to FILE ('-' is stdout)", "FILE"),
+    Setting("when_ready", HOOKS, (), callable_hook, None,
+            "called as when_ready(server) once the server listens, before it serves "
+            "(a callable, or 'module:name'; Python API only)"),
 )
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
@@ -178,7 +217,10 @@ def _convert(name: str, raw: Any) -> Any:
         raise ConfigError(f"unknown option {name!r}")
     if raw is None:
         return None
-    if setting.repeatable:
-        items = [raw] if isinstance(raw, str) else list(raw)
-        return [setting.convert(item) for item in items]
-    return setting.convert(raw)
+    try:
+        if setting.repeatable:
+            items = [raw] if isinstance(raw, str) else list(raw)
+            return [setting.validator(item) for item in items]
+        return setting.validator(raw)
+    except ConfigError as error:
+        raise ConfigError(f"{setting.flags[0] if setting.flags else name}: {error}") from None

@@ -33,6 +33,7 @@ class Arbiter:
         previous = {sig: signal.signal(sig, self._on_stop_signal)
                     for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
+            self.server.call_hook("when_ready")
             for _ in range(self.workers):
                 self._spawn()
             self._supervise()
@@ -73,6 +74,7 @@ class Arbiter:
                 signal.signal(sig, signal.SIG_DFL)
             self.server.loop = EventLoop()  # never share the parent's epoll set
             self.server.exclusive_accept = True
+            self.server.runs_hooks = False
             self.server.serve_forever()
         except BaseException:
             error_log.exception("worker %d failed", os.getpid())
