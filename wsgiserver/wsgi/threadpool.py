@@ -63,7 +63,7 @@ class ThreadPool:
         seen = self._seen
         if seen is None or seen[0] != self._taken:
             self._seen = (self._taken, now)  # first sight of a queue, or progress: clock restarts
-        elif now - seen[1] >= STALL_SECONDS:
+        elif now >= seen[1] + STALL_SECONDS:  # a deadline, not a difference: exact at the edge
             self._seen = (self._taken, now)
             self._wake_one()
         return STALL_SECONDS
