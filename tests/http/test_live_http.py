@@ -241,6 +241,35 @@ def test_expect_100_continue_app_that_never_reads_gets_no_100():
         assert client.is_closed()
 
 
+def reading_app(environ, start_response):
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def test_expect_continue_client_that_never_sends_its_body_gets_408():
+    with live_server(reading_app, threads=2, read_timeout=1) as server, \
+            Client.to(server) as client:
+        client.send(make_request("/", method="POST", headers=[
+            ("Content-Length", "10"), ("Expect", "100-continue")]))
+        interim = client.read_response()
+        assert interim.status == 100
+        final = client.read_response()
+        assert final.status == 408
+        assert client.is_closed()
+
+
+def test_inline_100_continue_comes_after_the_earlier_pipelined_response():
+    with live_server(reading_app, threads=0) as server, Client.to(server) as client:
+        client.send(make_request("/first", method="POST", body=b"one")
+                    + make_request("/second", method="POST", headers=[
+                        ("Content-Length", "3"), ("Expect", "100-continue")]))
+        assert client.read_response().body == b"one"
+        assert client.read_response().status == 100
+        client.send(b"two")
+        assert client.read_response().body == b"two"
+
+
 # -- HEAD --
 
 def test_head_has_no_body_and_same_headers_as_get(threads):

@@ -90,6 +90,13 @@ def test_malformed_requests_are_refused(case, split):
     assert parse(case.data, split, case.parser_limits()) == [("error", case.status)]
 
 
+def test_rtsp_line_later_in_a_pipeline_is_still_refused():
+    events = RequestParser().feed(b"GET /a HTTP/1.1\r\nHost: x\r\n\r\n"
+                                  b"GET /a RTSP/1.0\r\nHost: x\r\n\r\n")
+    assert [getattr(e, "target", None) for e in events[:1]] == [b"/a"]
+    assert int(events[1].status) == 400
+
+
 def test_version_error_looks_only_at_its_own_request_line(split):
     data = b"GET / HTTP/3.0\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"
     assert parse(data, split) == [("error", 505)]

@@ -554,3 +554,82 @@ def test_forwarded_proto_from_a_trusted_proxy_sets_https():
 def test_forwarded_proto_from_an_untrusted_peer_is_ignored():
     options = {"forwarded_allow_ips": "10.9.9.9"}
     assert _scheme_seen(options, [("X-Forwarded-Proto", "https")]) == "http"
+
+
+# -- apps that exit or misbehave, and what a response leaves behind --
+
+def reading_app(environ, start_response):
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def sys_exit_app(environ, start_response):
+    if environ["PATH_INFO"] == "/exit":
+        raise SystemExit(3)
+    return reading_app(environ, start_response)
+
+
+@pytest.mark.parametrize("threads", [0, 2])
+def test_system_exit_in_the_app_is_a_500_and_the_server_lives_on(threads):
+    with live_server(sys_exit_app, threads=threads) as server:
+        for _ in range(4):
+            with Client.to(server) as client:
+                assert client.request("/exit").status == 500
+        with Client.to(server) as client:
+            assert client.request("/ok", method="POST", body=b"fine").body == b"fine"
+
+
+def test_pool_threads_survive_many_system_exits():
+    with live_server(sys_exit_app, threads=2) as server:
+        results = []
+
+        def hit():
+            with Client.to(server) as client:
+                results.append(client.request("/exit").status)
+
+        threads = [threading.Thread(target=hit) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(15)
+        assert results == [500] * 8
+        with Client.to(server) as client:
+            assert client.request("/ok", method="POST", body=b"x").status == 200
+
+
+def interim_app(environ, start_response):
+    if environ["PATH_INFO"] == "/103":
+        start_response("103 Early Hints", [("Link", "</a.css>; rel=preload")])
+        return [b""]
+    start_response("204 No Content", [("Content-Length", "5")])
+    return [b""]
+
+
+def test_an_app_cannot_send_a_1xx_as_its_answer_nor_a_length_on_204():
+    with live_server(interim_app) as server, Client.to(server) as client:
+        assert client.request("/103").status == 500
+    with live_server(interim_app) as server, Client.to(server) as client:
+        response = client.request("/204")
+        assert response.status == 204
+        assert response.header("Content-Length") is None
+
+
+def deleted_temp_files():
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        count += target.endswith("(deleted)")
+    return count
+
+
+def test_spooled_upload_files_are_closed_after_the_response():
+    before = deleted_temp_files()
+    with live_server(reading_app, threads=2) as server, Client.to(server) as client:
+        for _ in range(3):
+            body = os.urandom(2 * 2**20)  # over the 1 MiB spool threshold
+            assert client.request("/", method="POST", body=body).body == body
+        assert wait_until(lambda: deleted_temp_files() <= before, 5)
