@@ -7,7 +7,7 @@ the rest say why a connection, a body or a loop ended.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Optional
+from typing import Any, Optional
 
 
 class HTTPError(Exception):
@@ -18,6 +18,7 @@ class HTTPError(Exception):
     def __init__(self, reason: str = "") -> None:
         super().__init__(reason or self.status.phrase)
         self.reason = reason or self.status.phrase
+        self.request: Any = None  # what was read of the refused request (http.Request), if any
 
 
 class BadRequest(HTTPError):

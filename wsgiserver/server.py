@@ -56,7 +56,8 @@ class WSGIServer:
         binds = self.config.bind or [f"{host}:{port}"]
         self.sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
         name, port_text = self._server_name()
-        self.base_environ = base_environ(name, port_text, self.config.threads > 0)
+        self.base_environ = base_environ(name, port_text, multithread=self.config.threads > 0,
+                                         multiprocess=self.config.workers > 1)
         self.proxies = trusted_proxies(self.config.forwarded_allow_ips or "")
         self.no_keep_alive = self.config.keepalive == 0  # read per request: keep it cheap
 
@@ -90,9 +91,7 @@ class WSGIServer:
         environ = request_environ(base[0], item, base[1], unix_peer=channel.unix_peer)
         return AppTask(channel, item, environ, self.app, inline=self.pool is None)
 
-    def log_access(self, channel: Connection, task) -> None:
-        if task.request is None:
-            return
+    def log_access(self, channel: Connection, task: Task) -> None:
         remote = channel.addr[0] if isinstance(channel.addr, tuple) else "-"
         logs.access_log.info(logs.access_line(remote, task.request, task.status_code,
                                               task.body_sent))

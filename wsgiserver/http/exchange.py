@@ -67,7 +67,7 @@ class Task(Protocol):
     """One request's answer, run by its connection, in order with the others."""
 
     needs_thread: bool  # run in the thread pool (an app call) rather than on the loop
-    request: Optional[Request]  # None for a request the parser refused
+    request: Optional[Request]  # for a refused request, what was read of it, if anything
     keep_alive: bool  # may the connection carry another request after this one?
     status_code: int
     body_sent: int
@@ -104,12 +104,14 @@ class ErrorTask(LoopTask):
         self.sink = sink
         self.error = error
         self.status_code = int(error.status)
-        self.request = None
+        self.request = error.request
 
     def run(self) -> bool:
+        data = response.error_response(self.status_code, self.error.status.phrase,
+                                       self.error.reason)
         try:
-            self.sink.send(response.error_response(
-                self.status_code, self.error.status.phrase, self.error.reason))
+            self.sink.send(data)
         except ConnectionLost:
-            pass  # the client is gone: nobody to tell
+            return True  # the client is gone: nobody to tell
+        self.body_sent = len(data) - data.index(b"\r\n\r\n") - 4
         return True

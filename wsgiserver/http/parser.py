@@ -33,6 +33,7 @@ Event = Union[Request, errors.HTTPError]
 _OWS = " \t"
 _CARRY = 512
 _UNLIMITED_HEAD = 64 * 2**20
+_LOGGED_TARGET = 8192  # of a refused target, at most this much reaches the access log
 
 
 class Limits:
@@ -196,9 +197,32 @@ class RequestParser:
         return errors.BadRequest(message)
 
     def _fail(self, error: errors.HTTPError) -> None:
+        error.request = self.partial_request()
         self._drop_body(error)
         self._events.append(error)
         self.finished = True
+
+    def time_out(self) -> errors.HTTPError:
+        """Give up on a request that stalled midway: the 408 to answer it with."""
+        error = errors.RequestTimeout("request not received in time")
+        error.request = self.partial_request()
+        self.finished = True
+        return error
+
+    def partial_request(self) -> Optional[Request]:
+        """What was read of the current request (for the access log), or None."""
+        if self._request is not None:
+            return self._request  # the head was complete: the body failed
+        if not self.in_message or self._parser is None:
+            return None
+        try:
+            method = self._parser.get_method().decode("ascii", "replace")
+        except httptools.HttpParserError:
+            method = "-"
+        version = self._parser.get_http_version()  # "0.0" until llhttp has read it
+        version = "-" if version == "0.0" else "HTTP/" + version
+        target = bytes(self._url[:_LOGGED_TARGET])
+        return Request(method, target, version, self._headers, keep_alive=False)
 
     def _check_head_size(self, fed: int) -> None:
         # llhttp buffers an unfinished header internally; cap how much.
@@ -236,6 +260,9 @@ class RequestParser:
             if lowered in FRAMING_HEADERS:
                 self._framing.setdefault(lowered, []).append(field[1])
         elif self._request is not None:
+            if key.lower() in FRAMING_HEADERS:
+                # RFC 9110 §6.5.1: never framing, routing or how to handle content.
+                raise errors.BadRequest(f"{key} is not allowed in a trailer section")
             self._request.trailers.append(field)
 
     def on_headers_complete(self) -> None:

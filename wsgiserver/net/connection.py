@@ -262,8 +262,7 @@ class Connection:
             self._check_body_timeout(idle, config.read_timeout)
         elif self.parser.in_message:
             if idle > config.read_timeout:
-                self.parser.finished = True
-                self._queue([errors.RequestTimeout("request not received in time")])
+                self._queue([self.parser.time_out()])
         elif not self.pipeline.pending and idle > config.keepalive:
             self.close()
 

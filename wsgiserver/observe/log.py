@@ -7,6 +7,8 @@ import sys
 import time
 from typing import Optional
 
+from ..http.request import Request
+
 error_log = logging.getLogger("wsgiserver.error")
 access_log = logging.getLogger("wsgiserver.access")
 
@@ -39,9 +41,14 @@ def access_enabled() -> bool:
     return access_log.isEnabledFor(logging.INFO)
 
 
-def access_line(remote: str, request, status: int, sent: int) -> str:
-    """Combined Log Format, as gunicorn and nginx write it."""
+def access_line(remote: str, request: Optional[Request], status: int, sent: int) -> str:
+    """Combined Log Format, as gunicorn and nginx write it.
+
+    `request` is None for bytes the parser refused before a request line began.
+    """
     when = time.strftime("%d/%b/%Y:%H:%M:%S %z")
+    if request is None:
+        return f'{remote} - - [{when}] "-" {status} {sent or "-"} "-" "-"'
     line = f"{request.method} {request.target.decode('latin-1')} {request.version}"
     referer = request.header("Referer") or "-"
     agent = request.header("User-Agent") or "-"

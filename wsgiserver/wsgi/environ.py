@@ -10,14 +10,15 @@ from ..http.targets import decode_path, split_target
 from .file_wrapper import FileWrapper
 
 
-def base_environ(server_name: str, server_port: str, multithread: bool) -> dict:
+def base_environ(server_name: str, server_port: str, multithread: bool,
+                 multiprocess: bool = False) -> dict:
     """The keys that are the same for every request a server answers."""
     return {
         "wsgi.version": (1, 0),
         "wsgi.url_scheme": "http",
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": multithread,
-        "wsgi.multiprocess": False,
+        "wsgi.multiprocess": multiprocess,
         "wsgi.run_once": False,
         "wsgi.input_terminated": True,
         "wsgi.file_wrapper": FileWrapper,
