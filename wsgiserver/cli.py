@@ -90,7 +90,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     except ConfigError as error:
         fail(str(error))
     _announce(server, spec)
-    from .server import run
+    from .process.serving import run
     run(server)
     error_log.info("Stopped")
 

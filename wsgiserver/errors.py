@@ -78,3 +78,7 @@ class StopParsing(Exception):
 
 class StopSupervising(Exception):
     """Raised from the master's signal handler to leave its supervision loop."""
+
+
+class BadTransition(RuntimeError):
+    """A connection state change net/state.py does not allow: our bug, never the client's."""

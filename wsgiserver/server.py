@@ -14,7 +14,7 @@ from .http.request import Request
 from .net.connection import Connection
 from .net.listeners import Listener, bind_socket, parse_bind, url_for
 from .net.loop import EventLoop
-from .observe import log as logs
+from .observe.log import access_enabled, access_line, access_log
 from .settings import Config
 from .static.dispatch import StaticFiles
 from .wsgi.environ import base_environ, connection_environ, request_environ, trusted_proxies
@@ -44,14 +44,14 @@ class WSGIServer:
         self.static = StaticFiles.from_config(self.config, static_only=app is None)
         self.loop = EventLoop()
         self.pool: Optional[ThreadPool] = None
-        self.channels: set[Connection] = set()
+        self.connections: set[Connection] = set()
         # How a connection holds an Expect: 100-continue body: streamed to an app
         # thread that reads it as it arrives, or (inline) buffered first.
         self.streamed_body = StreamingBody if self.config.threads > 0 else None
         self.stopping = False
         self.exclusive_accept = False
         self.runs_hooks = True  # a forked worker does not: its master ran them
-        self.access_log_enabled = logs.access_enabled()
+        self.access_log_enabled = access_enabled()
         self._stopped = threading.Event()
         binds = self.config.bind or [f"{host}:{port}"]
         self.sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
@@ -76,50 +76,49 @@ class WSGIServer:
         return self.sockets[0].getsockname()[1]
 
     # -- tasks --
-    def make_task(self, channel: Connection, item: Union[Request, errors.HTTPError]) -> Task:
+    def make_task(self, connection: Connection, item: Union[Request, errors.HTTPError]) -> Task:
         if isinstance(item, errors.HTTPError):
-            return ErrorTask(channel, item)
+            return ErrorTask(connection, item)
         if self.no_keep_alive:
             item.keep_alive = False
-        static_task = self.static.task_for(channel, item)
+        static_task = self.static.task_for(connection, item)
         if static_task is not None:
             return static_task
-        base = channel.environ_base
+        base = connection.environ_base
         if base is None:
-            base = channel.environ_base = connection_environ(
-                self.base_environ, channel.addr, self.proxies)
-        environ = request_environ(base[0], item, base[1], unix_peer=channel.unix_peer)
-        return AppTask(channel, item, environ, self.app, inline=self.pool is None)
+            base = connection.environ_base = connection_environ(
+                self.base_environ, connection.addr, self.proxies)
+        environ = request_environ(base[0], item, base[1], unix_peer=connection.unix_peer)
+        return AppTask(connection, item, environ, self.app, inline=self.pool is None)
 
-    def log_access(self, channel: Connection, task: Task) -> None:
-        remote = channel.addr[0] if isinstance(channel.addr, tuple) else "-"
-        logs.access_log.info(logs.access_line(remote, task.request, task.status_code,
-                                              task.body_sent))
+    def log_access(self, connection: Connection, task: Task) -> None:
+        remote = connection.addr[0] if isinstance(connection.addr, tuple) else "-"
+        access_log.info(access_line(remote, task.request, task.status_code, task.body_sent))
 
     # -- connections --
     def _accept(self, sock, addr) -> None:
         if self.stopping:
             sock.close()
             return
-        channel = Connection(self, sock, addr)
-        self.channels.add(channel)
-        self.loop.register(channel.fd, channel.mask, channel)
+        connection = Connection(self, sock, addr)
+        self.connections.add(connection)
+        self.loop.register(connection.fd, connection.mask, connection)
 
-    def forget(self, channel: Connection) -> None:
-        self.channels.discard(channel)
-        if self.stopping and not self.channels:
+    def forget(self, connection: Connection) -> None:
+        self.connections.discard(connection)
+        if self.stopping and not self.connections:
             self.loop.stop()
 
     def _tick(self, now: float) -> None:
-        for channel in list(self.channels):
-            channel.check_timeout(now)
+        for connection in list(self.connections):
+            connection.check_timeout(now)
         if self.stopping:
             self._continue_shutdown(now)
 
     # -- running --
     def serve_forever(self) -> None:
         # Looked up once: logging's level check is too slow to repeat per request.
-        self.access_log_enabled = logs.access_enabled()
+        self.access_log_enabled = access_enabled()
         self.loop.thread_id = threading.get_ident()
         if self.config.threads > 0:
             self.pool = ThreadPool(self.config.threads)
@@ -164,10 +163,10 @@ class WSGIServer:
         self._continue_shutdown(time.monotonic())
 
     def _continue_shutdown(self, now: float) -> None:
-        for channel in list(self.channels):
-            if not channel.has_work or now > self._deadline:
-                channel.close()
-        if not self.channels:
+        for connection in list(self.connections):
+            if not connection.has_work or now > self._deadline:
+                connection.close()
+        if not self.connections:
             self.loop.stop()
 
     def _install_signal_handlers(self) -> Callable[[], None]:
@@ -180,29 +179,11 @@ class WSGIServer:
         return lambda: [signal.signal(sig, old) for sig, old in previous.items()]
 
     def _cleanup(self) -> None:
-        for channel in list(self.channels):
-            channel.close()
+        for connection in list(self.connections):
+            connection.close()
         for listener in getattr(self, "listeners", []):
             listener.close(self.loop)
         if self.pool is not None:
             self.pool.shutdown(timeout=1.0)
         self.loop.close()
         self._stopped.set()
-
-
-def run(server: WSGIServer) -> None:
-    """Serve until SIGINT/SIGTERM, in this process or in `--workers` processes."""
-    if server.config.workers > 1:
-        from .process.arbiter import Arbiter
-        Arbiter(server, server.config.workers).run()
-    else:
-        server.serve_forever()
-
-
-def serve(app: Optional[Callable] = None, **options: Any) -> None:
-    """Run `app` until SIGINT/SIGTERM: `serve(app, port=8080, threads=8)`."""
-    host = options.pop("host", "0.0.0.0")
-    port = options.pop("port", 8000)
-    server = WSGIServer(app, host=host, port=port, **options)
-    error_log.info("Listening at %s", ", ".join(server.urls))
-    run(server)

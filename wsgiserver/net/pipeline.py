@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import collections
 import logging
-from typing import TYPE_CHECKING, Any, Optional
+import threading
+from typing import Any, Optional, Protocol
 
 from ..http.exchange import Task
-from .loop import IN
-from .output import HIGH_WATER
+from .loop import IN, EventLoop
+from .output import HIGH_WATER, OutputQueue
 from .state import OPEN
-
-if TYPE_CHECKING:
-    from .connection import Connection
 
 error_log = logging.getLogger("wsgiserver.error")
 
@@ -26,8 +24,28 @@ LOOP_TURNS = 8  # pipelined requests one connection may run inline before yieldi
 MAX_PENDING = 16  # parsed requests waiting: reading stops here (a pipelining flood)
 
 
+class PipelineConnection(Protocol):
+    """What a pipeline needs of its connection (connection.Connection is one)."""
+
+    server: Any  # connection.Owner: make_task, pool, log_access, stopping
+    loop: EventLoop
+    lock: threading.Lock
+    output: OutputQueue
+    phase: str
+    peer_eof: bool
+    mask: int
+
+    def stop_requests(self) -> None: ...
+
+    def update_mask(self) -> None: ...
+
+    def close_soon(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Pipeline:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: PipelineConnection) -> None:
         self.connection = connection
         self.pending: collections.deque[Any] = collections.deque()  # Requests, HTTPErrors
         self.busy = False  # a task is running (or paused) for this connection

@@ -19,6 +19,8 @@ peer has sent EOF (`Connection.peer_eof`), whether a task is running or paused
 
 from __future__ import annotations
 
+from ..errors import BadTransition
+
 OPEN = "open"
 CLOSING = "closing"
 LINGERING = "lingering"
@@ -30,10 +32,6 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     LINGERING: frozenset((CLOSED,)),
     CLOSED: frozenset(),
 }
-
-
-class BadTransition(RuntimeError):
-    """A move the table does not allow: a bug in the connection, never the client's doing."""
 
 
 def move(current: str, new: str) -> str:

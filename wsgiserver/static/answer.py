@@ -1,10 +1,10 @@
 """What a static request gets, decided apart from sending it.
 
-`answer` takes a request, its lookup (`Found`) and the `StaticFiles`, and
+`answer` takes a request, its lookup (`Found`) and the static root (`StaticRoot`), and
 returns a `Reply`: the status, the headers, and the body as a value (bytes
 in memory, a slice of an open file, or multipart parts of one). It knows
 nothing of sockets, so every answer can be checked without a server; the
-only I/O is opening the file (`StaticFiles.body`) and, when the file changed
+only I/O is opening the file (`StaticRoot.body`) and, when the file changed
 since its lookup, looking it up again. `task.StaticTask` sends the Reply.
 
 The order of the checks is nginx's: not found, OPTIONS, 405, redirect,
@@ -15,7 +15,7 @@ listing; for a file, the Accept-Encoding variant, then preconditions
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Optional, Union
+from typing import Optional, Protocol, Union
 from urllib.parse import quote
 
 from ..http.request import Request
@@ -23,19 +23,30 @@ from ..http.targets import split_target
 from .cache import OpenFile
 from .conditional import if_range_allows, precondition, request_fields
 from .listing import decoded_path, listing_page
-from .lookup import FILE, LISTING, REDIRECT, Found, Resource, StaticFile
+from .lookup import FILE, LISTING, REDIRECT, Found, Resolver, Resource, StaticFile
 from .meta import choose_coding
 from .ranges import Multipart, Range, content_range, parse_ranges
-
-if TYPE_CHECKING:
-    from .dispatch import StaticFiles
 
 ALLOW = "GET, HEAD, OPTIONS"
 NOSNIFF = ("X-Content-Type-Options", "nosniff")
 TEXT = "text/plain; charset=utf-8"
 HTML = "text/html; charset=utf-8"
 Headers = list[tuple[str, str]]
-Content = Union[bytes, OpenFile]  # what StaticFiles.body gives for a file that is still there
+Content = Union[bytes, OpenFile]  # what StaticRoot.body gives for a file that is still there
+
+
+class StaticRoot(Protocol):
+    """What deciding an answer needs of the static root (dispatch.StaticFiles is one)."""
+
+    resolver: Optional[Resolver]
+
+    def lookup(self, target: bytes) -> Found: ...
+
+    def forget(self, target: bytes) -> None: ...
+
+    def not_found_page(self) -> Optional[Resource]: ...
+
+    def body(self, file: StaticFile) -> Optional[Content]: ...
 
 
 class FileSlice:
@@ -100,7 +111,7 @@ class Reply:
             body.file.release()
 
 
-def answer(request: Request, found: Found, files: StaticFiles,
+def answer(request: Request, found: Found, files: StaticRoot,
            fields: Optional[dict[str, str]] = None) -> Reply:
     """The reply to `request`, whose target's lookup was `found`.
 
@@ -112,7 +123,7 @@ def answer(request: Request, found: Found, files: StaticFiles,
     return _answer(request, found, files, fields, retry=True)
 
 
-def _answer(request: Request, found: Found, files: StaticFiles, fields: dict[str, str],
+def _answer(request: Request, found: Found, files: StaticRoot, fields: dict[str, str],
             retry: bool) -> Reply:
     kind, method = found.kind, request.method
     if kind not in (FILE, REDIRECT, LISTING):
@@ -135,7 +146,7 @@ def text_reply(status: HTTPStatus, headers: Headers = ()) -> Reply:
     return Reply(status, [("Content-Type", TEXT), *headers], body)
 
 
-def not_found(files: StaticFiles) -> Reply:
+def not_found(files: StaticRoot) -> Reply:
     """404: the root's `404.html` if it has one that can be read, else a text line."""
     page = files.not_found_page()
     content = None if page is None else files.body(page.file)
@@ -152,7 +163,7 @@ def redirect(target: bytes, location: str) -> Reply:
     return text_reply(HTTPStatus.MOVED_PERMANENTLY, headers)
 
 
-def listing(target: bytes, directory: str, files: StaticFiles) -> Reply:
+def listing(target: bytes, directory: str, files: StaticRoot) -> Reply:
     """The --autoindex page of `directory`; no-cache, for it changes with the folder."""
     body = listing_page(directory, decoded_path(target), files.resolver)
     return Reply(HTTPStatus.OK, [("Content-Type", HTML), ("Cache-Control", "no-cache"),
@@ -160,7 +171,7 @@ def listing(target: bytes, directory: str, files: StaticFiles) -> Reply:
 
 
 # -- files --
-def _file(request: Request, resource: Resource, files: StaticFiles, fields: dict[str, str],
+def _file(request: Request, resource: Resource, files: StaticRoot, fields: dict[str, str],
           retry: bool) -> Reply:
     reply = _file_reply(request, resource, files, fields, retry)
     if resource.variants:
@@ -170,7 +181,7 @@ def _file(request: Request, resource: Resource, files: StaticFiles, fields: dict
     return reply
 
 
-def _file_reply(request: Request, resource: Resource, files: StaticFiles,
+def _file_reply(request: Request, resource: Resource, files: StaticRoot,
                 fields: dict[str, str], retry: bool) -> Reply:
     if resource.variants:
         coding = choose_coding(fields.get("accept-encoding"), resource.codings)
@@ -195,7 +206,7 @@ def _file_reply(request: Request, resource: Resource, files: StaticFiles,
         raise
 
 
-def _look_again(request: Request, files: StaticFiles, fields: dict[str, str],
+def _look_again(request: Request, files: StaticRoot, fields: dict[str, str],
                 retry: bool) -> Reply:
     """The file changed or vanished since its lookup: look again, once."""
     files.forget(request.target)

@@ -12,22 +12,26 @@ from __future__ import annotations
 import logging
 import sys
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Optional
+from typing import Optional, Protocol
 
 from ..errors import ConnectionLost
 from ..http import response
 from ..http.exchange import LoopTask, Sink
 from ..http.request import Request
-from .answer import FileParts, FileSlice, Headers, Reply, answer
+from .answer import FileParts, FileSlice, Headers, Reply, StaticRoot, answer
+from .cache import ResponseCache
 from .conditional import request_fields
 from .lookup import Found
-
-if TYPE_CHECKING:
-    from .dispatch import StaticFiles
 
 error_log = logging.getLogger("wsgiserver.error")
 # "200 OK" for HTTPStatus.OK: one dict lookup instead of two enum properties a request.
 _STATUS_LINES = {status: f"{status.value} {status.phrase}" for status in HTTPStatus}
+
+
+class CachingStaticRoot(StaticRoot, Protocol):
+    """The static root as a task sees it: it may also remember whole responses."""
+
+    responses: ResponseCache
 
 
 class CachedTask(LoopTask):
@@ -54,7 +58,7 @@ class CachedTask(LoopTask):
 class StaticTask(LoopTask):
     """Answers one request with a file, a redirect, a listing or an error."""
 
-    def __init__(self, sink: Sink, request: Request, found: Found, files: StaticFiles,
+    def __init__(self, sink: Sink, request: Request, found: Found, files: CachingStaticRoot,
                  fields: Optional[dict] = None, cache_key: Optional[tuple] = None) -> None:
         self.sink = sink
         self.request = request
