@@ -4,7 +4,9 @@
 `read_response` parses exactly one response from the stream (status line,
 headers, and a body framed by HEAD/1xx/204/304 rules, chunked,
 Content-Length or connection close), so pipelined responses can be read one
-after another. Every socket has a timeout, every loop is bounded.
+after another. Its reading is `ResponseReader`'s, which the parity suite
+(tests/parity) uses too, leniently. Every socket has a timeout, every loop
+is bounded.
 """
 
 from __future__ import annotations
@@ -25,16 +27,18 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Response:
-    def __init__(self, version: str, status: int, reason: str,
+    def __init__(self, version: str, status: Optional[int], reason: str,
                  headers: list[tuple[str, str]], body: bytes, raw_head: bytes,
-                 framing: str) -> None:
+                 framing: str, complete: bool = True, garbage: bytes = b"") -> None:
         self.version = version
-        self.status = status
+        self.status = status  # None only from a lenient reader: no status line came
         self.reason = reason
         self.headers = headers
         self.body = body
         self.raw_head = raw_head
         self.framing = framing  # "none", "chunked", "length" or "close"
+        self.complete = complete  # False only from a lenient reader: the body was cut off
+        self.garbage = garbage  # what came instead of a head (lenient reader)
 
     def header(self, name: str) -> Optional[str]:
         values = self.headers_named(name)
@@ -52,18 +56,196 @@ class Response:
         return f"<Response {self.status} {self.headers!r} body={self.body[:80]!r}>"
 
 
-class Client:
-    """One connection to the server under test."""
+class ResponseReader:
+    """Reads responses off a socket one at a time, so pipelined ones come apart.
+
+    Strict (the default, for tests of this server): waiting longer than the
+    socket's timeout raises TimeoutError, a connection that ends mid-response
+    EOFError, and a response that breaks the framing rules AssertionError (a
+    head over MAX_HEAD, a status that is not a number, a bad header line,
+    Transfer-Encoding other than chunked or with Content-Length, a framing
+    header sent twice, a chunk not ended by CRLF).
+
+    Lenient (the parity suite, which records what any server does): nothing
+    about the response raises. Each recv waits at most `timeout` and all of
+    them end at `deadline`; `eof` and `timed_out` say why reading stopped. A
+    body cut short comes back with `complete` False, and bytes that never make
+    a head as a Response with status None and the bytes in `garbage`.
+    `max_buffer` bounds what is held in either mode.
+    """
+
+    def __init__(self, sock: socket.socket, *, strict: bool = True,
+                 timeout: Optional[float] = None, deadline: Optional[float] = None,
+                 max_buffer: Optional[int] = None) -> None:
+        self.sock = sock
+        self.buf = bytearray()
+        self.strict = strict
+        self.timeout = timeout if timeout is not None else TIMEOUT  # per recv, with a deadline
+        self.deadline = deadline
+        self.max_buffer = max_buffer
+        self.eof = False
+        self.timed_out = False
+
+    # -- raw bytes --
+    def more(self, size: int = 65536) -> bool:
+        """One recv into buf; False at EOF (and, when lenient, on a wait that ran out)."""
+        if self.eof or self.timed_out:
+            return False
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                self.timed_out = True
+                return False
+            self.sock.settimeout(min(self.timeout, left))
+        try:
+            data = self.sock.recv(size)
+        except TimeoutError:
+            if self.strict:
+                raise
+            self.timed_out = True
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            if self.strict:
+                raise
+            data = b""
+        if not data:
+            self.eof = True
+            return False
+        self.buf += data
+        if self.max_buffer is not None and len(self.buf) > self.max_buffer:
+            raise AssertionError(f"more than {self.max_buffer} bytes of response")
+        return True
+
+    def read_until(self, marker: bytes, limit: Optional[int] = MAX_HEAD) -> Optional[bytes]:
+        """Bytes up to and with marker; None if the stream ends first (lenient only)."""
+        while True:
+            index = self.buf.find(marker)
+            if index >= 0:
+                end = index + len(marker)
+                data = bytes(self.buf[:end])
+                del self.buf[:end]
+                return data
+            if limit is not None and len(self.buf) > limit:
+                raise AssertionError(f"no {marker!r} within {limit} bytes")
+            if not self.more():
+                if self.strict:
+                    raise EOFError(f"connection closed before {marker!r}; got {bytes(self.buf)!r}")
+                return None
+
+    def _take(self, count: int) -> tuple[bytes, bool]:
+        """Up to count bytes, and whether they are all there (strict: they must be)."""
+        while len(self.buf) < count and self.more(max(65536, count - len(self.buf))):
+            pass
+        if self.strict and len(self.buf) < count:
+            raise EOFError(f"connection closed after {len(self.buf)} of {count} bytes")
+        data = bytes(self.buf[:count])
+        del self.buf[:len(data)]
+        return data, len(data) == count
+
+    def read_exact(self, count: int) -> bytes:
+        return self._take(count)[0]
+
+    def read_to_eof(self, limit: int = 200 * 2**20) -> bytes:
+        while self.more():
+            if len(self.buf) > limit:
+                raise AssertionError("response larger than the limit")
+        data = bytes(self.buf)
+        self.buf.clear()
+        return data
+
+    def wait_for_eof(self) -> bool:
+        """Read until the peer closes or a wait runs out, keeping the bytes in buf."""
+        while self.more():
+            pass
+        return self.eof
+
+    # -- responses --
+    def _head(self) -> Optional[Response]:
+        raw = self.read_until(b"\r\n\r\n", MAX_HEAD if self.strict else None)
+        if raw is None:
+            return None
+        lines = raw[:-4].decode("latin-1").split("\r\n")
+        version, _, rest = lines[0].partition(" ")
+        code, _, reason = rest.partition(" ")
+        headers = []
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if self.strict:
+                assert sep and name == name.strip(), f"bad header line {line!r}"
+            headers.append((name, value.strip(" \t")))
+        status = int(code) if self.strict or code.isdigit() else None
+        return Response(version, status, reason, headers, b"", raw, "none")
+
+    def read_head(self) -> tuple[str, int, str, list[tuple[str, str]], bytes]:
+        response = self._head()
+        return (response.version, response.status, response.reason, response.headers,
+                response.raw_head)
+
+    def read_response(self, method: str = "GET") -> Optional[Response]:
+        """The next response; None (lenient only) if nothing more came."""
+        response = self._head()
+        if response is None:
+            if self.buf:
+                return Response("", None, "", [], b"", b"", "none", False, bytes(self.buf[:200]))
+            return None
+        status = response.status
+        if method == "HEAD" or status is None or status in (204, 304) or status < 200:
+            return response
+        encodings = response.headers_named("Transfer-Encoding")
+        lengths = response.headers_named("Content-Length")
+        te = encodings[-1].lower() if encodings else ""
+        if self.strict:
+            assert te in ("", "chunked"), f"unexpected Transfer-Encoding {te!r}"
+            assert not (te and lengths), "both TE and CL sent"
+            assert len(encodings) <= 1 and len(lengths) <= 1, "a framing header sent twice"
+        if "chunked" in te:
+            response.framing = "chunked"
+            response.body, response.complete = self._read_chunked()
+        elif lengths:
+            response.framing = "length"
+            response.body, response.complete = self._take(int(lengths[-1]))
+        else:
+            response.framing = "close"
+            response.body = self.read_to_eof()
+            response.complete = self.eof
+        return response
+
+    def _read_chunked(self) -> tuple[bytes, bool]:
+        body = bytearray()
+        for _ in range(10_000_000):
+            line = self.read_until(b"\r\n", 4096 if self.strict else None)
+            if line is None:
+                return bytes(body), False
+            size_text = line.split(b";")[0].strip()
+            size = int(size_text if self.strict else size_text or b"0", 16)
+            if size == 0:
+                while True:  # trailers, up to the blank line
+                    trailer = self.read_until(b"\r\n", MAX_HEAD if self.strict else None)
+                    if trailer is None:
+                        return bytes(body), False
+                    if trailer == b"\r\n":
+                        return bytes(body), True
+            data, complete = self._take(size + 2)
+            body += data[:size]
+            if not complete:
+                return bytes(body), False
+            if self.strict:
+                assert data[size:] == b"\r\n", "chunk not followed by CRLF"
+        raise AssertionError("too many chunks")
+
+
+class Client(ResponseReader):
+    """One connection to the server under test, read strictly."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
                  unix_path: Optional[str] = None, timeout: float = TIMEOUT) -> None:
         if unix_path is not None:
-            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.settimeout(timeout)
-            self.sock.connect(unix_path)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            sock.settimeout(timeout)
+            sock.connect(unix_path)
         else:
-            self.sock = socket.create_connection((host, port), timeout=timeout)
-        self.buf = bytearray()
+            sock = socket.create_connection((host, port), timeout=timeout)
+        super().__init__(sock)
 
     @classmethod
     def to(cls, server, **kwargs) -> Client:
@@ -80,86 +262,6 @@ class Client:
 
     def send(self, data: bytes) -> None:
         self.sock.sendall(data)
-
-    # -- low level reads --
-    def _fill(self, size: int = 65536) -> bool:
-        data = self.sock.recv(size)
-        if not data:
-            return False
-        self.buf += data
-        return True
-
-    def read_until(self, marker: bytes, limit: int = MAX_HEAD) -> bytes:
-        while True:
-            index = self.buf.find(marker)
-            if index >= 0:
-                end = index + len(marker)
-                data = bytes(self.buf[:end])
-                del self.buf[:end]
-                return data
-            if len(self.buf) > limit:
-                raise AssertionError(f"no {marker!r} within {limit} bytes")
-            if not self._fill():
-                raise EOFError(f"connection closed before {marker!r}; got {bytes(self.buf)!r}")
-
-    def read_exact(self, count: int) -> bytes:
-        while len(self.buf) < count:
-            if not self._fill(max(65536, count - len(self.buf))):
-                raise EOFError(f"connection closed after {len(self.buf)} of {count} bytes")
-        data = bytes(self.buf[:count])
-        del self.buf[:count]
-        return data
-
-    def read_to_eof(self, limit: int = 200 * 2**20) -> bytes:
-        while self._fill():
-            if len(self.buf) > limit:
-                raise AssertionError("response larger than the limit")
-        data = bytes(self.buf)
-        self.buf.clear()
-        return data
-
-    # -- responses --
-    def read_head(self) -> tuple[str, int, str, list[tuple[str, str]], bytes]:
-        raw = self.read_until(b"\r\n\r\n")
-        lines = raw[:-4].decode("latin-1").split("\r\n")
-        version, _, rest = lines[0].partition(" ")
-        code, _, reason = rest.partition(" ")
-        headers = []
-        for line in lines[1:]:
-            name, sep, value = line.partition(":")
-            assert sep and name == name.strip(), f"bad header line {line!r}"
-            headers.append((name, value.strip(" \t")))
-        return version, int(code), reason, headers, raw
-
-    def read_response(self, method: str = "GET") -> Response:
-        version, status, reason, headers, raw = self.read_head()
-        response = Response(version, status, reason, headers, b"", raw, "none")
-        if method == "HEAD" or status in (204, 304) or status < 200:
-            return response
-        te = (response.header("Transfer-Encoding") or "").lower()
-        if te:
-            assert te == "chunked", f"unexpected Transfer-Encoding {te!r}"
-            assert response.header("Content-Length") is None, "both TE and CL sent"
-            response.body, response.framing = self._read_chunked(), "chunked"
-        elif response.header("Content-Length") is not None:
-            response.body = self.read_exact(int(response.header("Content-Length")))
-            response.framing = "length"
-        else:
-            response.body, response.framing = self.read_to_eof(), "close"
-        return response
-
-    def _read_chunked(self) -> bytes:
-        body = bytearray()
-        for _ in range(10_000_000):
-            line = self.read_until(b"\r\n", limit=4096)
-            size = int(line.split(b";")[0].strip(), 16)
-            if size == 0:
-                while self.read_until(b"\r\n", limit=MAX_HEAD) != b"\r\n":
-                    pass  # trailers
-                return bytes(body)
-            body += self.read_exact(size)
-            assert self.read_exact(2) == b"\r\n", "chunk not followed by CRLF"
-        raise AssertionError("too many chunks")
 
     def request(self, *args, method: str = "GET", **kwargs) -> Response:
         self.send(make_request(*args, method=method, **kwargs))

@@ -10,6 +10,7 @@ connection, whole and then one byte per `send`, and each server's answer is
 reduced to a *view*: per response the status, the headers that matter, the
 framing and the body (for the echo app: the environ the app saw), then
 whether the connection closed and how many requests reached the app.
+Responses are read with tests/helpers.py's `ResponseReader`, leniently.
 """
 
 from __future__ import annotations
@@ -172,111 +173,11 @@ def categories(directory: Path = CASES_DIR) -> list[tuple[str, str, str]]:
 
 # -- reading raw responses ------------------------------------------------------
 
-class Reader:
-    """Reads responses from a socket; every wait is bounded."""
-
-    def __init__(self, sock: socket.socket, deadline: float) -> None:
-        self.sock = sock
-        self.deadline = deadline
-        self.buf = bytearray()
-        self.eof = False
-        self.timed_out = False
-
-    def _more(self) -> bool:
-        if self.eof or self.timed_out:
-            return False
-        left = self.deadline - time.monotonic()
-        if left <= 0:
-            self.timed_out = True
-            return False
-        self.sock.settimeout(min(READ_TIMEOUT, left))
-        try:
-            data = self.sock.recv(65536)
-        except TimeoutError:
-            self.timed_out = True
-            return False
-        except (ConnectionResetError, BrokenPipeError):
-            data = b""
-        if not data:
-            self.eof = True
-            return False
-        self.buf += data
-        if len(self.buf) > MAX_RESPONSE:
-            raise AssertionError("response larger than the parity suite allows")
-        return True
-
-    def until(self, marker: bytes) -> Optional[bytes]:
-        while True:
-            index = self.buf.find(marker)
-            if index >= 0:
-                end = index + len(marker)
-                data = bytes(self.buf[:end])
-                del self.buf[:end]
-                return data
-            if not self._more():
-                return None
-
-    def exact(self, count: int) -> tuple[bytes, bool]:
-        while len(self.buf) < count and self._more():
-            pass
-        data = bytes(self.buf[:count])
-        del self.buf[:len(data)]
-        return data, len(data) == count
-
-    def rest(self) -> bytes:
-        while self._more():
-            pass
-        data = bytes(self.buf)
-        self.buf.clear()
-        return data
-
-    def read_response(self, method: str) -> Optional[dict]:
-        head = self.until(b"\r\n\r\n")
-        if head is None:
-            if self.buf:
-                return {"status": None, "garbage": bytes(self.buf[:200])}
-            return None
-        lines = head[:-4].decode("latin-1").split("\r\n")
-        parts = lines[0].split(" ", 2)
-        status = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else None
-        headers = []
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers.append((name.lower(), value.strip(" \t")))
-        response = {"version": parts[0], "status": status, "headers": headers}
-        response.update(self._read_body(method, status, dict(headers)))
-        return response
-
-    def _read_body(self, method: str, status, headers: dict) -> dict:
-        if method == "HEAD" or status is None or status in (204, 304) or status < 200:
-            return {"framing": "none", "body": b"", "complete": True}
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            body, complete = self._read_chunked()
-            return {"framing": "chunked", "body": body, "complete": complete}
-        if "content-length" in headers:
-            body, complete = self.exact(int(headers["content-length"]))
-            return {"framing": "length", "body": body, "complete": complete}
-        return {"framing": "close", "body": self.rest(), "complete": self.eof}
-
-    def _read_chunked(self) -> tuple[bytes, bool]:
-        body = bytearray()
-        for _ in range(100_000):
-            line = self.until(b"\r\n")
-            if line is None:
-                return bytes(body), False
-            size = int(line.split(b";")[0].strip() or b"0", 16)
-            if size == 0:
-                while True:
-                    trailer = self.until(b"\r\n")
-                    if trailer is None:
-                        return bytes(body), False
-                    if trailer == b"\r\n":
-                        return bytes(body), True
-            data, complete = self.exact(size + 2)
-            body += data[:size]
-            if not complete:
-                return bytes(body), False
-        raise AssertionError("too many chunks")
+def reader(sock: socket.socket, deadline: float) -> helpers.ResponseReader:
+    """tests/helpers.py's response reader, lenient: it records whatever a server sends,
+    and every wait is bounded (READ_TIMEOUT per recv, the deadline for all)."""
+    return helpers.ResponseReader(sock, strict=False, timeout=READ_TIMEOUT, deadline=deadline,
+                                  max_buffer=MAX_RESPONSE)
 
 
 # -- one exchange ---------------------------------------------------------------
@@ -286,7 +187,7 @@ def exchange(port: int, case: Case, bytewise: bool) -> dict:
     deadline = time.monotonic() + CASE_DEADLINE
     with socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT) as sock:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        reader = Reader(sock, deadline)
+        stream = reader(sock, deadline)
         _send(sock, case.request, bytewise)
         if case.half_close:
             try:
@@ -296,26 +197,26 @@ def exchange(port: int, case: Case, bytewise: bool) -> dict:
         responses = []
         for index in range(case.reads):
             method = case.methods[min(index, len(case.methods) - 1)]
-            response = reader.read_response(method)
+            response = stream.read_response(method)
             if response is None:
                 break
             responses.append(response)
-            if response["status"] is not None and response["status"] < 200:
-                final = reader.read_response(method)  # the final answer after a 1xx
+            if response.status is not None and response.status < 200:
+                final = stream.read_response(method)  # the final answer after a 1xx
                 if final is None:
                     break
                 responses.append(final)
-            if response["status"] is None:
+            if response.status is None:
                 break
         if not case.reads:
             # No answer is expected: wait for one anyway, or for the close.
-            response = reader.read_response("GET")
+            response = stream.read_response("GET")
             if response is not None:
                 responses.append(response)
-        closed = _closed_after(reader, responses)
-        extra = bytes(reader.buf)
+        closed = _closed_after(stream, responses)
+        extra = bytes(stream.buf)
     return {"responses": responses, "closed": closed, "extra": extra,
-            "timed_out": reader.timed_out}
+            "timed_out": stream.timed_out}
 
 
 def _send(sock: socket.socket, data: bytes, bytewise: bool) -> None:
@@ -329,20 +230,18 @@ def _send(sock: socket.socket, data: bytes, bytewise: bool) -> None:
         pass  # the server refused and closed early; its answer is still readable
 
 
-def _closed_after(reader: Reader, responses: list) -> bool:
+def _closed_after(stream: helpers.ResponseReader, responses: list) -> bool:
     """Wait for EOF if the last response says the connection ends; else report what is known."""
-    if reader.eof:
+    if stream.eof:
         return True
     if not responses:
         return False
     last = responses[-1]
-    connection = dict(last.get("headers", [])).get("connection", "").lower()
-    if "close" in connection or (last.get("version") == "HTTP/1.0"
+    connection = (last.headers_named("Connection") or [""])[-1].lower()
+    if "close" in connection or (last.version == "HTTP/1.0"
                                  and "keep-alive" not in connection):
-        reader.deadline = min(reader.deadline, time.monotonic() + CLOSE_TIMEOUT)
-        while reader._more():
-            pass
-        return reader.eof
+        stream.deadline = min(stream.deadline, time.monotonic() + CLOSE_TIMEOUT)
+        return stream.wait_for_eof()
     return False
 
 
@@ -358,16 +257,16 @@ def view(record: dict, server_port: int, calls: int) -> dict:
     }
 
 
-def _response_view(response: dict, server_port: int) -> dict:
-    if response.get("status") is None:
-        return {"status": None, "garbage": response.get("garbage", b"")[:80].decode("latin-1")}
-    headers = response["headers"]
+def _response_view(response: helpers.Response, server_port: int) -> dict:
+    if response.status is None:
+        return {"status": None, "garbage": response.garbage[:80].decode("latin-1")}
+    headers = [(name.lower(), value) for name, value in response.headers]
     names = {name for name, _ in headers}
-    out: dict[str, Any] = {"status": response["status"], "framing": response["framing"],
-                           "complete": response["complete"]}
+    out: dict[str, Any] = {"status": response.status, "framing": response.framing,
+                           "complete": response.complete}
     echo = ("x-echo", "1") in headers
     # An error page the server wrote itself: the app's responses carry X- headers.
-    own_error = response["status"] >= 400 and not any(k.startswith("x-") for k in names)
+    own_error = response.status >= 400 and not any(k.startswith("x-") for k in names)
     for name in COMPARED_HEADERS:
         values = [value for key, value in headers if key == name]
         if name == "connection":
@@ -378,11 +277,11 @@ def _response_view(response: dict, server_port: int) -> dict:
             out[name] = values if name == "set-cookie" else values[-1]
     out["app_headers"] = sorted((k, v) for k, v in headers if k.startswith("x-"))
     if echo:
-        out["echo"] = _echo_view(response["body"], server_port)
+        out["echo"] = _echo_view(response.body, server_port)
     elif own_error:
         out["body"] = "<server error page>"
     else:
-        out["body"] = response["body"].decode("latin-1")
+        out["body"] = response.body.decode("latin-1")
     return out
 
 
@@ -517,9 +416,9 @@ def app_calls(port: int) -> int:
     request = b"GET /__parity__/calls HTTP/1.1\r\nHost: parity\r\nConnection: close\r\n\r\n"
     with socket.create_connection(("127.0.0.1", port), timeout=READ_TIMEOUT) as sock:
         sock.sendall(request)
-        response = Reader(sock, time.monotonic() + READ_TIMEOUT * 2).read_response("GET")
-    assert response and response["status"] == 200, f"calls endpoint answered {response}"
-    return int(response["body"])
+        response = reader(sock, time.monotonic() + READ_TIMEOUT * 2).read_response("GET")
+    assert response and response.status == 200, f"calls endpoint answered {response}"
+    return int(response.body)
 
 
 class Gunicorn:
