@@ -1,6 +1,6 @@
 """wsgiserver: an epoll WSGI server that also serves static files."""
 
-__version__ = "0.1.0"
+from .version import __version__
 
 __all__ = ["WSGIServer", "serve", "__version__"]
 

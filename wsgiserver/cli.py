@@ -7,11 +7,11 @@ import os
 import sys
 from typing import NoReturn, Optional
 
-from . import __version__
 from .appload import load_app
 from .errors import ConfigError
 from .observe.log import error_log, setup_logging
 from .settings import SECTIONS, SETTINGS, Config, Setting, default_port, parse_port
+from .version import __version__
 
 USAGE = "wsgiserver [MODULE:APP] [PORT] [options]"
 EPILOG = """examples:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from .. import __version__
+from ..version import __version__
 from .dates import http_date_now
 
 SERVER_HEADER = f"wsgiserver/{__version__}"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .. import __version__
 from ..http.request import Request
+from ..http.response import SERVER_HEADER
 from ..http.targets import decode_path, split_target
 from .file_wrapper import FileWrapper
 
@@ -25,7 +25,7 @@ def base_environ(server_name: str, server_port: str, multithread: bool,
         "SCRIPT_NAME": "",
         "SERVER_NAME": server_name,
         "SERVER_PORT": server_port,
-        "SERVER_SOFTWARE": f"wsgiserver/{__version__}",
+        "SERVER_SOFTWARE": SERVER_HEADER,
     }
 
 
