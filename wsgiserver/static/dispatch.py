@@ -1,4 +1,4 @@
-"""Static files: which requests they answer, and the caches that make them fast.
+"""Which requests the static files answer (dispatch), and the lookup cache behind it.
 
 Dispatch, in order of precedence:
 
