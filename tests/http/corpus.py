@@ -128,6 +128,16 @@ CASES = [
     Case("chunk-lines-bare-lf", CHUNKED + b"3\nabc\n0\n\n", 400),
     Case("chunk-ext-bad", CHUNKED + b"5;\x01\r\nhello\r\n0\r\n\r\n", 400),
     Case("chunk-ext-bad-short-data", CHUNKED + b"3;\x01\r\nabc\r\n0\r\n\r\n", 400),
+    # -- 400: trailer fields that frame, route or describe content --
+    Case("trailer-host", CHUNKED + b"3\r\nabc\r\n0\r\nHost: evil\r\n\r\n", 400),
+    Case("trailer-host-lowercase", CHUNKED + b"3\r\nabc\r\n0\r\nhost: x\r\n\r\n", 400),
+    Case("trailer-content-type", CHUNKED + b"3\r\nabc\r\n0\r\nContent-Type: text/html\r\n\r\n",
+         400),
+    Case("trailer-expect", CHUNKED + b"3\r\nabc\r\n0\r\nExpect: 100-continue\r\n\r\n", 400),
+    Case("trailer-content-length", CHUNKED + b"3\r\nabc\r\n0\r\nContent-Length: 5\r\n\r\n",
+         400),
+    Case("trailer-transfer-encoding",
+         CHUNKED + b"3\r\nabc\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
     # -- other statuses --
     Case("unknown-te", POST + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
     Case("unknown-te-no-body", POST + b"Transfer-Encoding: gzip, chunked\r\n\r\n", 501),
