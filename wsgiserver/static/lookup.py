@@ -41,6 +41,20 @@ class StaticFile:
         self.identity = file_identity(info)
 
 
+# How much older than its file a precompressed sibling may be and still count.
+# Build tools write the pair in either order within moments of each other:
+# whitenoise's compressor leaves a sibling a few nanoseconds older than the
+# file about half the time, and FAT/ZIP times have 2 s steps. nginx's
+# gzip_static does not compare at all; a sibling older by more than this
+# means the file was edited after it was compressed, which a person does
+# seconds or minutes later, not within the same build step.
+SIBLING_SLACK_NS = 2 * 10**9
+
+
+def _stale(sibling: os.stat_result, file: StaticFile) -> bool:
+    return sibling.st_mtime_ns < file.identity[3] - SIBLING_SLACK_NS
+
+
 def file_identity(info: os.stat_result) -> tuple[int, int, int, int]:
     """What must not change between lookup and send: else the file was replaced."""
     return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
@@ -167,8 +181,7 @@ class Resolver:
         variants = []
         for coding, suffix in meta.CODINGS:
             found = self.regular_file(candidate + suffix)
-            # An older sibling is stale: the file was edited after it was compressed.
-            if found is not None and int(found[1].st_mtime_ns) >= file.identity[3]:
+            if found is not None and not _stale(found[1], file):
                 variants.append((coding, StaticFile(*found)))
         return tuple(variants)
 
