@@ -152,6 +152,12 @@ class AppTask:
             # The app answered before the whole 100-continue body arrived: we
             # cannot tell where the next request would start, so close after this.
             self.keep_alive = False
+        if length_hint == 0 and self.request.method == "HEAD":
+            # An empty HEAD body says nothing of the GET's length (Werkzeug
+            # sends none for HEAD, streamed bodies are never run): RFC 9110
+            # §8.6 forbids a Content-Length that is not the GET's, so send none.
+            # An app's own Content-Length still goes out (build_head copies it).
+            length_hint = None
         head = self.head = response.app_head(
             self.status, self.headers, method=self.request.method,
             version=self.request.version, keep_alive=self.keep_alive, length_hint=length_hint,
