@@ -346,7 +346,8 @@ class ServerProcess:
         full_env.update(env or {})
         self.proc = subprocess.Popen(
             [sys.executable, *python_flags, "-m", "wsgiserver", *args], cwd=cwd or REPO,
-            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True)  # its own process group: stop() ends its workers too
         self.stdout: list[str] = []
         self.stderr: list[str] = []
         self._readers = [threading.Thread(target=self._collect, args=(pipe, lines), daemon=True)
@@ -386,6 +387,7 @@ class ServerProcess:
         return code
 
     def stop(self) -> None:
+        """SIGTERM, then SIGKILL after 10 s; then whatever is left of its group (workers)."""
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -393,6 +395,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)  # a worker its master left behind
         for reader in self._readers:
             reader.join(5)
 
