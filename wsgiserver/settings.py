@@ -125,9 +125,28 @@ SETTINGS: tuple[Setting, ...] = (
             "threads that run the WSGI app; 0 runs it on the event-loop thread "
             "(only for apps that never block)", "N"),
     Setting("keepalive", PROCESSES, ("--keep-alive",), non_negative_int, 5,
-            "seconds an idle keep-alive connection is kept open", "SECONDS"),
+            "seconds an idle keep-alive connection is kept open, waiting for the first byte "
+            "of its next request", "SECONDS"),
     Setting("read_timeout", PROCESSES, ("--read-timeout",), non_negative_int, 60,
-            "seconds a started request may stall before 408 and close", "SECONDS"),
+            "seconds without progress: a started request that sends no byte at all for this "
+            "long gets 408 and close, and a client that reads none of its response for this "
+            "long is closed (restarts on every byte; --header-timeout and --min-body-rate "
+            "stop clients that dribble)", "SECONDS"),
+    Setting("header_timeout", PROCESSES, ("--header-timeout",), non_negative_int, 10,
+            "seconds a request head may take from its first byte (blank lines before it "
+            "count) to its blank line, however the client dribbles it, before 408 and close; "
+            "each request on a kept-alive connection from its own first byte (nginx's "
+            "client_header_timeout; 0 = no deadline)", "SECONDS"),
+    Setting("min_body_rate", PROCESSES, ("--min-body-rate",), non_negative_int, 240,
+            "bytes per second a request body (Content-Length or chunked) must average from "
+            "its start, checked once the grace period is over, or 408 and close; a body "
+            "streamed to the app (Expect: 100-continue) makes its wsgi.input read raise "
+            "instead, and counts from the app's first read; time the server is not "
+            "reading does not count (Kestrel's minimum data rate; 0 = no minimum)", "BYTES"),
+    Setting("min_body_rate_grace", PROCESSES, ("--min-body-rate-grace",), non_negative_int, 5,
+            "seconds from the start of a request body before --min-body-rate is checked "
+            "(TCP slow start, a client waiting for 100 Continue)",
+            "SECONDS"),
     Setting("graceful_timeout", PROCESSES, ("--graceful-timeout",), non_negative_int, 30,
             "seconds in-flight requests get to finish after SIGTERM or Ctrl-C", "SECONDS"),
     Setting("limit_request_line", LIMITS, ("--limit-request-line",), non_negative_int, 4094,
@@ -139,6 +158,14 @@ SETTINGS: tuple[Setting, ...] = (
             non_negative_int, 8190,
             "largest header field (name and value) in bytes (0 = unlimited); larger "
             "gives 431", "BYTES"),
+    Setting("limit_request_header_size", LIMITS, ("--limit-request-header-size",),
+            non_negative_int, 32 * 1024,
+            "largest request head (request line and all header fields) in bytes (0 = only "
+            "the per-field limits); larger gives 431 (nginx's large_client_header_buffers)",
+            "BYTES"),
+    Setting("limit_per_client", LIMITS, ("--limit-per-client",), non_negative_int, 128,
+            "open connections one client address may hold (0 = no cap); addresses in "
+            "--forwarded-allow-ips are exempt, so a proxy in front is never capped", "N"),
     Setting("limit_request_body", LIMITS, ("--limit-request-body",), non_negative_int,
             100 * 2**20,
             "largest request body in bytes (0 = unlimited); larger gives 413", "BYTES"),

@@ -25,6 +25,7 @@ class StreamedBody(Protocol):
 
     complete: bool  # the whole body has arrived
     full: bool  # so much is unread that the connection should stop reading
+    read_started: bool  # its reader has asked for it (so 100 Continue has gone out)
 
     def write(self, data: bytes) -> None: ...
 

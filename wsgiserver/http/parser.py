@@ -154,6 +154,16 @@ class RequestParser:
         body = self._body
         return body if self._streamed and not body.complete else None
 
+    @property
+    def reading_body(self) -> bool:
+        """The current request's head is complete and its body is still arriving."""
+        return self.in_message and not self._in_head and not self.finished
+
+    @property
+    def body_received(self) -> int:
+        """Body bytes of the current request received so far (chunked: decoded)."""
+        return self._body_size
+
     def _drop_body(self, error: BaseException) -> None:
         body, self._body = self._body, None
         if body is None:

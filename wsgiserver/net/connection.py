@@ -30,6 +30,7 @@ from ..http.exchange import FileSegment, Task
 from ..http.parser import Limits, RequestParser
 from ..http.request import Request
 from ..http.response import CONTINUE
+from .deadlines import RequestClock
 from .loop import ERR_OR_HUP, IN, OUT, EventLoop
 from .output import HIGH_WATER, OutputQueue
 from .pipeline import Pipeline
@@ -77,6 +78,7 @@ class Connection:
         self.peer_eof = False  # the client shut down its side: no more requests
         self.mask = IN
         self.last_activity = time.monotonic()  # last read (sends are in output.last_sent)
+        self.clock = RequestClock()  # the header and body deadlines (deadlines.py)
 
     @property
     def has_work(self) -> bool:
@@ -104,8 +106,12 @@ class Connection:
         if not data:
             self._on_eof()
             return
-        self.last_activity = time.monotonic()
-        events = self.parser.feed(data)
+        now = self.last_activity = time.monotonic()
+        parser = self.parser
+        self.clock.before_feed(now, parser.reading_body, parser.body_received)
+        events = parser.feed(data)
+        # Events are requests, or an error after which the clock no longer matters.
+        self.clock.after_feed(now, bool(events), parser.in_message, parser.reading_body)
         if events or self.parser.finished:
             self._queue(events)
         if (self.parser.continue_for is not None and self.parser.take_continue()
@@ -250,6 +256,8 @@ class Connection:
     def check_timeout(self, now: float) -> None:
         idle = now - max(self.last_activity, self.output.last_sent)
         config = self.server.config
+        if self.phase is OPEN and not self.parser.finished and self._past_deadline(now):
+            return
         if self.phase is LINGERING:
             if idle > LINGER_SECONDS:
                 self.close()
@@ -273,6 +281,40 @@ class Connection:
             self.parser.abort_body(errors.RequestTimeout("request body not received in time"))
             with self.lock:
                 self.update_mask()
+
+    def _past_deadline(self, now: float) -> bool:
+        """The request being read missed a deadline dribbling cannot stretch: 408."""
+        parser, clock, config = self.parser, self.clock, self.server.config
+        body = parser.streamed_body_in_progress
+        with self.lock:
+            reading = self._wants_input()
+        if not reading or (body is not None and not body.read_started):
+            # We stopped reading, or the app has not asked for its body (no
+            # 100 Continue yet): the client is not late.
+            clock.hold(now, parser.body_received)
+            return False
+        clock.resume(now, parser.body_received)
+        if clock.head_late(now, config.header_timeout):
+            self._queue([parser.time_out()])
+            return True
+        if clock.body_too_slow(now, parser.body_received, config.min_body_rate,
+                               config.min_body_rate_grace):
+            self._refuse_slow_body(body)
+            return True
+        return False
+
+    def _refuse_slow_body(self, streamed: Optional[StreamedBody]) -> None:
+        if streamed is None:
+            self._queue([self.parser.time_out()])  # buffered: the app never sees it
+            return
+        # The app is reading it: its read raises BodyAborted, AppTask answers 408
+        # if nothing was sent, and the thread is free again.
+        self.parser.abort_body(errors.RequestTimeout("request body arrived too slowly"))
+        with self.lock:
+            self.update_mask()
+            idle = not self.has_work
+        if idle:
+            self._close_gracefully()  # the app already answered without reading it all
 
     # -- closing --
     def close_soon(self) -> None:
