@@ -33,11 +33,23 @@ def not_found_app(environ: dict, start_response: Callable) -> list[bytes]:
     return [body]
 
 
+def _check_app(app: Any) -> None:
+    """Refuse what cannot be called, as the CLI does (appload.load_app), instead of a 500
+    for every request; a name given as a string gets a hint where names belong."""
+    if app is None or callable(app):
+        return
+    hint = "; pass the callable itself (MODULE:NAME strings are for the command line)" \
+        if isinstance(app, str) else ""
+    raise errors.ConfigError(f"the app {app!r} is not callable "
+                             f"(it is a {type(app).__name__}){hint}")
+
+
 class WSGIServer:
     """An epoll WSGI server. `serve_forever()` runs it; `shutdown()` stops it."""
 
     def __init__(self, app: Optional[Callable] = None, host: str = "0.0.0.0",
                  port: int = 8000, **options: Any) -> None:
+        _check_app(app)  # before any socket is bound: a mistake leaves nothing listening
         self.config = Config.from_options(**options)
         self.app = app or not_found_app
         # With no app, every request is the static files' to answer (404.html, 405).
