@@ -45,7 +45,13 @@ def connection_environ(base: dict, remote, proxies: frozenset) -> tuple[dict, bo
     Built once per connection: the peer does not change between its requests.
     """
     environ = base.copy()
-    environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = _remote(remote)
+    if type(remote) is tuple and len(remote) >= 2:
+        environ["REMOTE_ADDR"], environ["REMOTE_PORT"] = remote[0], str(remote[1])
+    else:
+        # A unix-socket peer has no address: as gunicorn, REMOTE_ADDR is empty
+        # and REMOTE_PORT absent, rather than an address the peer does not have
+        # (an app would log, rate-limit or trust 127.0.0.1 for it).
+        environ["REMOTE_ADDR"] = ""
     return environ, bool(proxies) and _is_trusted(remote, proxies)
 
 
@@ -82,12 +88,6 @@ def _apply_forwarded_scheme(environ: dict) -> None:
         if value is not None:
             environ["wsgi.url_scheme"] = "https" if value.lower() == secure_value else "http"
             return
-
-
-def _remote(remote) -> tuple[str, str]:
-    if type(remote) is tuple and len(remote) >= 2:
-        return remote[0], str(remote[1])
-    return "127.0.0.1", "0"  # a unix socket peer has no address
 
 
 def _add_headers(environ: dict, headers: list[tuple[str, str]]) -> None:
