@@ -152,7 +152,8 @@ class RequestParser:
     def streamed_body_in_progress(self) -> Optional[StreamedBody]:
         """The 100-continue body still being filled while its app reads it, if any."""
         body = self._body
-        return body if self._streamed and not body.complete else None
+        # The body is let go when it ends (complete, aborted, cut off): then None too.
+        return body if self._streamed and body is not None and not body.complete else None
 
     @property
     def reading_body(self) -> bool:
