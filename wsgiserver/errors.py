@@ -45,6 +45,10 @@ class NotImplementedCoding(HTTPError):
     status = HTTPStatus.NOT_IMPLEMENTED
 
 
+class MethodNotImplemented(HTTPError):
+    status = HTTPStatus.NOT_IMPLEMENTED
+
+
 class VersionNotSupported(HTTPError):
     status = HTTPStatus.HTTP_VERSION_NOT_SUPPORTED
 

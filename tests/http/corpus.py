@@ -29,9 +29,11 @@ class Case:
     def parser_limits(self) -> Limits:
         values = {name: self.limits.get(name, DEFAULTS[name])
                   for name in ("limit_request_line", "limit_request_fields",
-                               "limit_request_field_size", "limit_request_body")}
+                               "limit_request_field_size", "limit_request_body",
+                               "limit_request_header_size")}
         return Limits(values["limit_request_line"], values["limit_request_fields"],
-                      values["limit_request_field_size"], values["limit_request_body"])
+                      values["limit_request_field_size"], values["limit_request_body"],
+                      values["limit_request_header_size"])
 
 
 def split_whole(data: bytes) -> list[bytes]:
@@ -71,6 +73,11 @@ CASES = [
     Case("rtsp-version", b"GET / RTSP/1.0\r\nHost: x\r\n\r\n", 400),
     Case("ice-version", b"GET /a ICE/1.0\r\nHost: x\r\n\r\n", 400),
     Case("asterisk-with-get", b"GET * HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    Case("asterisk-twice", b"OPTIONS ** HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    Case("asterisk-then-letter", b"OPTIONS *a HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    Case("two-spaces-before-target", b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    Case("two-spaces-before-version", b"GET /  HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    Case("method-not-a-token", b"GE(T / HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     Case("ctl-in-target", b"GET /a\x01b HTTP/1.1\r\nHost: x\r\n\r\n", 400),
     # -- 400: header fields --
     Case("space-before-colon", b"GET / HTTP/1.1\r\nHost: x\r\nX-A : b\r\n\r\n", 400),
@@ -141,6 +148,14 @@ CASES = [
     # -- other statuses --
     Case("unknown-te", POST + b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
     Case("unknown-te-no-body", POST + b"Transfer-Encoding: gzip, chunked\r\n\r\n", 501),
+    Case("unregistered-te-alone", POST + b"Transfer-Encoding: foo\r\n\r\n", 501),
+    # chunked not last: llhttp refuses it as it reads the field, 400 (RFC 9112 §6.3's MUST)
+    Case("unregistered-te-after-chunked", POST + b"Transfer-Encoding: chunked, foo\r\n\r\n",
+         400),
+    Case("gzip-te-alone", POST + b"Transfer-Encoding: gzip\r\n\r\n", 400),
+    Case("unknown-method", b"FOOBAR / HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+    Case("unknown-method-known-prefix", b"GETX / HTTP/1.1\r\nHost: x\r\n\r\n", 501),
+    Case("lowercase-method", b"get / HTTP/1.1\r\nHost: x\r\n\r\n", 501),
     Case("http-2.0", b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505),
     Case("http-3.0", b"GET / HTTP/3.0\r\nHost: x\r\n\r\n", 505),
     Case("expect-foo", b"GET / HTTP/1.1\r\nHost: x\r\nExpect: foo\r\n\r\n", 417),
@@ -148,6 +163,21 @@ CASES = [
     Case("long-target", b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
     Case("long-asterisk-target", b"OPTIONS " + b"*" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
          414),
+    Case("long-asterisk-target-bad-byte",
+         b"OPTIONS " + b"*" * 70000 + b"\x01 HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    Case("long-target-bad-byte", b"GET /" + b"a" * 5000 + b"\x01 HTTP/1.1\r\nHost: x\r\n\r\n",
+         414),
+    Case("header-section-too-large", b"GET / HTTP/1.1\r\nHost: x\r\n"
+         + b"".join(b"X-H%02d: %s\r\n" % (i, b"v" * 800) for i in range(99)) + b"\r\n", 431),
+    Case("header-section-too-large-bad-byte", b"GET / HTTP/1.1\r\nHost: x\r\n"
+         + b"".join(b"X-H%02d: %s\r\n" % (i, b"v" * 800) for i in range(99)) + b"X\x01\r\n\r\n",
+         431),
+    Case("trailer-section-too-large", CHUNKED + b"3\r\nabc\r\n0\r\n"
+         + b"".join(b"X-T%02d: %s\r\n" % (i, b"v" * 800) for i in range(60)) + b"\r\n", 431),
+    Case("chunk-extension-too-long", CHUNKED + b"5;a=" + b"b" * 5000 + b"\r\nhello\r\n0\r\n\r\n",
+         400),
+    Case("chunk-extension-too-long-on-last-chunk",
+         CHUNKED + b"0;" + b"a" * 4096 + b"=b\r\n\r\n", 400),
     Case("too-many-headers", b"GET / HTTP/1.1\r\nHost: x\r\n"
          + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\n", 431),
     Case("header-too-large", b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"v" * 9000
@@ -161,6 +191,8 @@ CASES = [
          431, {"limit_request_fields": 5}),
     Case("field-over-set-size", b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"v" * 100
          + b"\r\n\r\n", 431, {"limit_request_field_size": 50}),
+    Case("head-over-set-header-size", b"GET / HTTP/1.1\r\nHost: x\r\nX-A: " + b"v" * 60
+         + b"\r\nX-B: " + b"v" * 60 + b"\r\n\r\n", 431, {"limit_request_header_size": 100}),
     Case("chunked-body-over-set-limit", CHUNKED + b"8\r\n12345678\r\n8\r\n12345678\r\n0\r\n\r\n",
          413, {"limit_request_body": 10}),
     Case("chunked-body-over-set-limit-1000",

@@ -15,10 +15,16 @@ FRAMING_HEADERS = frozenset(("host", "transfer-encoding", "content-length", "exp
                              "content-type"))
 # uri-host [":" port] (RFC 3986 §3.2.2): IP literal or reg-name, no spaces.
 _VALID_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(:[0-9]*)?")
+# The IANA registry's transfer codings (RFC 9110 §18.4), "x-" aliases included.
+_REGISTERED_CODINGS = frozenset(("chunked", "compress", "deflate", "gzip", "identity",
+                                 "trailers", "x-compress", "x-gzip"))
 _valid_hosts: set[str] = set()  # Host values already checked: the same few repeat
 
 
-def check_asterisk(method: str) -> None:
+def check_asterisk(method: str, target: bytes = b"*") -> None:
+    """A target starting with '*': asterisk-form is exactly "*", and for OPTIONS only."""
+    if target != b"*":
+        raise errors.BadRequest("a target starting with '*' must be exactly '*' (RFC 9112 §3.2.4)")
     if method != "OPTIONS":
         raise errors.BadRequest("'*' is only a target for OPTIONS (RFC 9112 §3.2.4)")
 
@@ -67,11 +73,17 @@ def _check_transfer_encoding(request: Request, values: list[str]) -> None:
     if request.version == "HTTP/1.0":
         raise errors.BadRequest("Transfer-Encoding is not allowed in HTTP/1.0")
     codings = [c.strip().lower() for v in values for c in v.split(",")]
-    if codings[-1] != "chunked" or codings.count("chunked") != 1:
-        raise errors.BadRequest("chunked must be the final transfer coding, once")
-    unknown = [c for c in codings if c != "chunked"]
+    # As gunicorn: a coding nobody registered is 501 wherever it stands (RFC
+    # 9112 §6.1); then a request whose codings do not end with one chunked has
+    # no knowable length, 400 (§6.3); registered codings under chunked we do
+    # not decode, 501 again.
+    unknown = [c for c in codings if c not in _REGISTERED_CODINGS]
     if unknown:
         raise errors.NotImplementedCoding(f"transfer coding {unknown[0]!r} not implemented")
+    if codings[-1] != "chunked" or codings.count("chunked") != 1:
+        raise errors.BadRequest("chunked must be the final transfer coding, once")
+    if len(codings) > 1:
+        raise errors.NotImplementedCoding(f"transfer coding {codings[0]!r} not implemented")
     request.chunked = True
 
 

@@ -27,6 +27,7 @@ from .framing import (
     check_version,
 )
 from .request import Request
+from .scanner import Scanner
 
 Event = Union[Request, errors.HTTPError]
 
@@ -34,6 +35,9 @@ _OWS = " \t"
 _CARRY = 512
 _UNLIMITED_HEAD = 64 * 2**20
 _LOGGED_TARGET = 8192  # of a refused target, at most this much reaches the access log
+# tchar (RFC 9110 §5.6.2): a method llhttp does not know but that is a token gets 501.
+_UNKNOWN_METHOD = ("Invalid method", "Expected space after method")  # llhttp's words
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,32}")
 
 
 class Limits:
@@ -43,26 +47,42 @@ class Limits:
     other servers) refuses exactly what the server does.
     """
 
+    # A chunk's extensions (everything between its size and the CRLF) over
+    # this many bytes get 400. Not a setting: no client sends more than a few
+    # dozen bytes of them, and gunicorn bounds the whole chunk-size line by its
+    # field-size limit (8190) with 400 as well. It is per chunk, so the bytes
+    # held to parse any one line stay bounded whatever the body's length.
+    chunk_extension = 4096
+
     def __init__(self, request_line: int = DEFAULTS["limit_request_line"],
                  fields: int = DEFAULTS["limit_request_fields"],
                  field_size: int = DEFAULTS["limit_request_field_size"],
-                 body: int = DEFAULTS["limit_request_body"]) -> None:
+                 body: int = DEFAULTS["limit_request_body"],
+                 header_size: int = DEFAULTS["limit_request_header_size"]) -> None:
         self.request_line = request_line
         self.fields = fields
         self.field_size = field_size
         self.body = body
+        self.header_size = header_size
 
     @classmethod
     def from_config(cls, config: Any) -> Limits:
         return cls(config.limit_request_line, config.limit_request_fields,
-                   config.limit_request_field_size, config.limit_request_body)
+                   config.limit_request_field_size, config.limit_request_body,
+                   config.limit_request_header_size)
 
     @property
     def head_bytes(self) -> int:
-        """Most bytes a request head can take before it is refused with 431."""
-        if not (self.request_line and self.fields and self.field_size):
-            return _UNLIMITED_HEAD
-        return self.request_line + self.fields * (self.field_size + 4) + 64
+        """Most bytes a request head (or a trailer section) can take; more gets 431.
+
+        The raw bytes from the request line's first byte to the empty line's
+        end: --limit-request-header-size, or less if the per-field limits
+        allow less (then an unterminated field is refused that much sooner).
+        """
+        allowed = _UNLIMITED_HEAD
+        if self.request_line and self.fields and self.field_size:
+            allowed = self.request_line + self.fields * (self.field_size + 4) + 64
+        return min(self.header_size, allowed) if self.header_size else allowed
 
 
 class RequestParser:
@@ -84,7 +104,10 @@ class RequestParser:
         self.continue_for: Optional[Request] = None
         self._parser = self._new_llhttp()
         self._events: list[Event] = []
-        self._head_bytes = 0
+        self._scanner = Scanner(self.limits.head_bytes, self.limits.request_line,
+                                self.limits.chunk_extension)
+        self._pending_method: Optional[bytearray] = None  # see _refuse_method
+        self._stopped = False
         self._carry = self._window = b""
         self._alt_protocol = False
         self._scan = 0
@@ -93,7 +116,6 @@ class RequestParser:
     def _start_message(self, in_message: bool = True) -> None:
         # One function, not a begin and a reset: it runs for every request.
         self.in_message = self._in_head = in_message
-        self._head_bytes = 0
         self._line_checked = False
         self._url = bytearray()
         self._headers: list[tuple[str, str]] = []
@@ -117,12 +139,12 @@ class RequestParser:
             return []
         self._events = []
         try:
-            self._feed_parser(data)
+            if self._pending_method is not None:
+                self._decide_method(data)
+            else:
+                self._feed_parser(data)
         except errors.HTTPError as error:
             self._fail(error)
-        else:
-            if self._in_head:
-                self._check_head_size(len(data))
         # Keep the end of an unfinished request line for _check_protocol.
         self._carry = self._window[-_CARRY:] if self._in_head and not self._line_checked else b""
         self._window = b""
@@ -177,24 +199,45 @@ class RequestParser:
         # One scan per feed, and a cursor, keep _check_protocol linear in the input.
         self._alt_protocol = b"RTSP/" in window or b"ICE/" in window
         self._scan = 0
+        view, start, scanner = memoryview(data), 0, self._scanner
+        # llhttp is fed in cuts that end where the scanner says a limit is crossed
+        # or a head ends, so every limit fires at the same byte for any split.
+        while start < len(data) and not self.finished and self._pending_method is None:
+            end, over_limit = scanner.cut(data, start)
+            upgraded_at = self._feed_llhttp(view[start:end])
+            if upgraded_at is not None:
+                # No recursion and out of the except block: an error in what
+                # follows must not hide behind the upgrade exception.
+                end = self._restart_after_upgrade(start + upgraded_at)
+            elif over_limit is not None:
+                raise over_limit
+            elif scanner.awaiting_body:
+                scanner.give_up()  # llhttp did not end the head where the scanner did
+            start = end
+
+    def _feed_llhttp(self, piece: memoryview) -> Optional[int]:
+        """Feed one cut; where in it the request that asked to upgrade ended, if one did."""
         try:
-            self._parser.feed_data(data)
+            self._parser.feed_data(piece)
         except httptools.HttpParserUpgrade as upgrade:
-            self._restart_after_upgrade(data, upgrade.args[0])
+            return upgrade.args[0]
         except httptools.HttpParserCallbackError as error:
-            if not isinstance(error.__context__, StopParsing):
+            if not self._stopped:
                 raise _callback_error(error) from None
         except httptools.HttpParserError as error:
+            if str(error).startswith(_UNKNOWN_METHOD) and self._wait_for_method():
+                return None
             raise self._translate_error(error, self._window) from None
+        return None
 
-    def _restart_after_upgrade(self, data: bytes, offset: int) -> None:
+    def _restart_after_upgrade(self, offset: int) -> int:
         # We do not switch protocols: the request was answered as plain
         # HTTP/1.1, so whatever follows it is parsed as the next request.
         if self.in_message:
             raise errors.BadRequest("body on an upgrade request is not supported")
         self._parser = self._new_llhttp()
-        if not self.finished and offset < len(data):
-            self._feed_parser(data[offset:])
+        self._scanner.begin_head()
+        return offset
 
     def _translate_error(self, error: Exception, recent: bytes) -> errors.HTTPError:
         message = str(error) or type(error).__name__
@@ -235,11 +278,22 @@ class RequestParser:
         target = bytes(self._url[:_LOGGED_TARGET])
         return Request(method, target, version, self._headers, keep_alive=False)
 
-    def _check_head_size(self, fed: int) -> None:
-        # llhttp buffers an unfinished header internally; cap how much.
-        self._head_bytes += fed
-        if self._head_bytes > self.limits.head_bytes:
-            self._fail(errors.HeaderFieldsTooLarge("request head too large"))
+    # -- a method llhttp does not know --
+    def _wait_for_method(self) -> bool:
+        """After llhttp's "Invalid method": refuse now, or wait for the token's end."""
+        refusal = _refuse_method(bytes(self._scanner.line))
+        if refusal is not None:
+            raise refusal
+        self._pending_method = bytearray(self._scanner.line)
+        return True
+
+    def _decide_method(self, data: bytes) -> None:
+        pending = self._pending_method
+        pending += data[:40]  # a token over 32 bytes is refused anyway
+        refusal = _refuse_method(bytes(pending))
+        if refusal is not None:
+            self._pending_method = None
+            raise refusal
 
     # -- llhttp callbacks --
     # No on_message_begin: httptools skips callbacks we do not define, and a
@@ -282,6 +336,7 @@ class RequestParser:
         self._in_head = False
         request = self._build_request()
         self._request = request
+        self._scanner.begin_body(request.chunked, request.content_length)
         self._streamed = request.expect_continue and self.streamed_body is not None
         if self._streamed:
             self._body = request.body = self.streamed_body()
@@ -310,7 +365,7 @@ class RequestParser:
         self.in_message = False
         self._request = self._body = None
         if not request.keep_alive:
-            self.finished = True
+            self.finished = self._stopped = True
             raise StopParsing()
 
     def _check_protocol(self) -> None:
@@ -334,8 +389,8 @@ class RequestParser:
             check_version(version)
         method = self._parser.get_method().decode("ascii")
         target = bytes(self._url)
-        if target == b"*":
-            check_asterisk(method)
+        if target[:1] == b"*":
+            check_asterisk(method, target)
         # A CONNECT that succeeds turns the connection into a tunnel (RFC 9110
         # §9.3.6): never read another request from it.
         keep_alive = self._parser.should_keep_alive() and method != "CONNECT"
@@ -346,6 +401,21 @@ class RequestParser:
         elif framing or version != "1.0":
             apply_framing_headers(request, framing, self.limits.body)
         return request
+
+
+def _refuse_method(line: bytes) -> Optional[errors.HTTPError]:
+    # RFC 9110 §9.1: an unknown method gets 501 - if it is a method at all, a
+    # token; anything else is a bad request line (400). llhttp fails at the
+    # first byte that no method it knows has: the token may not be whole yet
+    # (None: wait for more). The app never sees such a method, since llhttp
+    # cannot parse the rest of its request.
+    space = line.find(b" ")
+    token = line if space < 0 else line[:space]
+    if not _TOKEN.fullmatch(token):
+        return errors.BadRequest("invalid method")
+    if space < 0:
+        return None
+    return errors.MethodNotImplemented(f"method {token.decode('ascii')!r} not implemented")
 
 
 def _callback_error(error: Exception) -> errors.HTTPError:

@@ -1,0 +1,208 @@
+"""Where llhttp is in the raw byte stream, so that limits fire at exact byte positions.
+
+llhttp reports no positions, and it hands over a target or a header value in
+pieces that end wherever a feed ends. A limit checked only in its callbacks
+therefore fires at a point that depends on how the bytes were split: a 70 KB
+target followed by a bad byte was 414 in pieces (the pieces crossed the
+limit) and 400 whole (llhttp met the bad byte before it reported the target).
+
+`Scanner` follows the same framing over the raw bytes (request head up to its
+empty line, Content-Length body, chunk-size line, chunk data, trailer section)
+and tells the parser where to cut each feed: at the end of a head or a chunk
+line, or at the byte that crosses a limit. Fed up to that byte, llhttp has
+either failed before it (its error wins, as it would byte by byte) or accepted
+everything, and then the limit's error is raised. Either way the outcome is
+the one a byte-by-byte feed gives, for any split.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+from .. import errors
+
+_HEAD, _AWAIT, _BODY, _CHUNK_LINE, _CHUNK_DATA, _TRAILERS, _BLIND = range(7)
+_HEX = frozenset(b"0123456789abcdefABCDEF")
+_SIZE_BYTES = 20  # llhttp refuses a chunk size of more than 16 hex digits
+_LINE_KEPT = 8192  # of a request line, the bytes kept for the checks that need them
+
+Cut = tuple[int, Optional[errors.HTTPError]]
+
+
+class Scanner:
+    """Follows one connection's requests over its raw bytes (see the module docstring)."""
+
+    def __init__(self, head_limit: int, target_limit: int, extension_limit: int) -> None:
+        self.head_limit = head_limit  # request line + header fields; also each trailer section
+        self.target_limit = target_limit  # 0: none
+        self.extension_limit = extension_limit
+        self.line = bytearray()  # the start of the current request line
+        self.begin_head()
+
+    def begin_head(self) -> None:
+        """A new request may start here (after a request, or a parser restart)."""
+        self._reset(_HEAD)
+        self.line.clear()
+        self.line_done = False
+        self.target_start = -1  # head offset of the target's first byte, once known
+
+    def begin_body(self, chunked: bool, length: Optional[int]) -> None:
+        """The head just ended (llhttp called on_headers_complete): what follows it."""
+        if chunked:
+            self._reset(_CHUNK_LINE)
+        elif length:
+            self._reset(_BODY)
+            self.remaining = length
+        else:
+            self.begin_head()
+
+    @property
+    def awaiting_body(self) -> bool:
+        """The last cut ended a head, and begin_body has not been called (yet)."""
+        return self.mode == _AWAIT
+
+    def give_up(self) -> None:
+        """llhttp and the scanner disagree: stop cutting (limits fall back to callbacks)."""
+        self._reset(_BLIND)
+
+    def _reset(self, mode: int) -> None:
+        self.mode = mode
+        self.count = 0  # bytes of the current head, chunk line or trailer section
+        self.tail = b"\r\n" if mode == _TRAILERS else b""
+        self.remaining = 0
+        self.size = bytearray()
+
+    def cut(self, data: bytes, start: int) -> Cut:
+        """How far from `start` llhttp may be fed; the error to raise once it accepted that."""
+        mode = self.mode
+        if mode == _BODY or mode == _CHUNK_DATA:
+            end = min(len(data), start + self.remaining)
+            self.remaining -= end - start
+            if not self.remaining:
+                self._reset(_CHUNK_LINE) if mode == _CHUNK_DATA else self.begin_head()
+            return end, None
+        if mode == _HEAD:
+            return self._cut_head(data, start)
+        if mode == _CHUNK_LINE:
+            return self._cut_chunk_line(data, start)
+        if mode == _TRAILERS:
+            return self._cut_section(data, start, self.begin_head)
+        return len(data), None
+
+    # -- a request head --
+    def _cut_head(self, data: bytes, start: int) -> Cut:
+        if self.count == 0:
+            # llhttp skips empty lines before a request (RFC 9112 §2.2).
+            skip = start
+            while skip < len(data) and data[skip] in b"\r\n":
+                skip += 1
+            if skip > start:
+                return skip, None
+        if not self.line_done:
+            return self._cut_request_line(data, start)
+        return self._cut_section(data, start, self._await_body)
+
+    def _await_body(self) -> None:
+        self.mode = _AWAIT
+
+    def _cut_request_line(self, data: bytes, start: int) -> Cut:
+        allowed = self.head_limit - self.count
+        stop = min(len(data), start + allowed)
+        newline = data.find(b"\n", start, stop)
+        end = stop if newline < 0 else newline + 1
+        crossing = self._target_crossing(data[start:end])
+        over = newline < 0 and crossing is None and len(data) > stop
+        if crossing is not None:
+            end = start + crossing  # llhttp reports the target so far here: 414 if too long
+        kept = _LINE_KEPT - len(self.line)
+        if kept > 0:
+            self.line += data[start:min(end, start + kept)]
+        self.count += end - start
+        self.tail = (self.tail + data[start:end])[-3:]
+        if over:
+            return end, errors.HeaderFieldsTooLarge(f"request head over {self.head_limit} bytes")
+        if end == newline + 1:
+            self.line_done = True
+            return end, _check_request_line(bytes(self.line))
+        return end, None
+
+    def _target_crossing(self, piece: bytes) -> Optional[int]:
+        # The length of cut that ends just past the byte making the target one too long.
+        if not self.target_limit:
+            return None
+        if self.target_start < 0:
+            if self.count > len(self.line):
+                return None  # over _LINE_KEPT bytes and no target yet: llhttp refuses it
+            seen = bytes(self.line) + piece[:_LINE_KEPT]
+            first = seen.find(b" ") + 1
+            if not first:
+                return None
+            while first < len(seen) and seen[first] == 0x20:
+                first += 1  # llhttp takes any run of spaces before the target
+            if first >= len(seen):
+                return None  # the target has not started yet
+            self.target_start = first
+        offset = self.target_start + self.target_limit + 1 - self.count
+        return offset if 0 < offset < len(piece) else None
+
+    # -- a section that ends with an empty line: the header fields, a trailer section --
+    def _cut_section(self, data: bytes, start: int, ended: Callable[[], None]) -> Cut:
+        allowed = self.head_limit - self.count
+        stop = min(len(data), start + allowed)
+        seen = self.tail + data[start:stop]
+        found = seen.find(b"\r\n\r\n")
+        if found >= 0:
+            ended()
+            return start + found + 4 - len(self.tail), None
+        self.count += stop - start
+        self.tail = seen[-3:]
+        if len(data) > stop:
+            # data[stop] makes the section one byte too long: llhttp never sees
+            # it, so it cannot end the head either.
+            return stop, errors.HeaderFieldsTooLarge(
+                f"header section over {self.head_limit} bytes")
+        return stop, None
+
+    # -- a chunk-size line: size, extensions, CRLF --
+    def _cut_chunk_line(self, data: bytes, start: int) -> Cut:
+        newline = data.find(b"\n", start)
+        end = len(data) if newline < 0 else newline + 1
+        if len(self.size) < _SIZE_BYTES:
+            self.size += data[start:min(end, start + _SIZE_BYTES - len(self.size))]
+        digits = _hex_digits(self.size)
+        if digits < len(self.size):  # the size has ended: the rest is extensions
+            # Cut before the first extension byte over the limit, if it is here.
+            # A CR at the end may be the line's end: not counted until known.
+            crossing = max(0, digits + self.extension_limit - self.count)
+            extension_end = newline - 1 if newline >= 0 else len(data) - (data[-1:] == b"\r")
+            if crossing < extension_end - start:
+                self.count += crossing
+                return start + crossing, errors.BadRequest(
+                    f"chunk extensions over {self.extension_limit} bytes")
+        self.count += end - start
+        if newline < 0:
+            return end, None
+        size = int(bytes(self.size[:digits]) or b"0", 16)
+        if size:
+            self._reset(_CHUNK_DATA)
+            self.remaining = size + 2  # the data and its CRLF
+        else:
+            self._reset(_TRAILERS)
+        return end, None
+
+
+def _hex_digits(line: bytearray) -> int:
+    count = 0
+    for byte in line:
+        if byte not in _HEX:
+            break
+        count += 1
+    return count
+
+
+def _check_request_line(line: bytes) -> Optional[errors.HTTPError]:
+    # RFC 9112 §3: method SP request-target SP HTTP-version, one SP each; llhttp
+    # takes any run of spaces. A target has no spaces, so the line has two.
+    if line.count(b" ") != 2 and len(line) < _LINE_KEPT:
+        return errors.BadRequest("request line parts must be separated by one space")
+    return None
