@@ -22,7 +22,7 @@ from ..http.request import Request
 from ..http.targets import split_target
 from .cache import OpenFile
 from .conditional import if_range_allows, precondition, request_fields
-from .listing import decoded_path, listing_page
+from .listing import decoded_path, listing_etag, listing_page
 from .lookup import FILE, LISTING, REDIRECT, Found, Resolver, Resource, StaticFile
 from .meta import choose_coding
 from .ranges import Multipart, Range, content_range, parse_ranges
@@ -136,7 +136,7 @@ def _answer(request: Request, found: Found, files: StaticRoot, fields: dict[str,
     if kind == REDIRECT:
         return redirect(request.target, found.location)
     if kind == LISTING:
-        return listing(request.target, found.directory, files)
+        return listing(request.target, found.directory, files, fields)
     return _file(request, found.resource, files, fields, retry)
 
 
@@ -163,11 +163,29 @@ def redirect(target: bytes, location: str) -> Reply:
     return text_reply(HTTPStatus.MOVED_PERMANENTLY, headers)
 
 
-def listing(target: bytes, directory: str, files: StaticRoot) -> Reply:
-    """The --autoindex page of `directory`; no-cache, for it changes with the folder."""
+def listing(target: bytes, directory: str, files: StaticRoot,
+            fields: Optional[dict[str, str]] = None) -> Reply:
+    """The --autoindex page of `directory`; no-cache, for it changes with the folder.
+
+    Its validator is a strong ETag made from the page itself, not the
+    folder's mtime: the page also changes when a child's type does (a
+    symlink retargeted from a file to a folder), which leaves the folder's
+    mtime alone, and an mtime has one-second steps. The page is built for
+    every request anyway, so hashing it is all the check costs; for the
+    same reason there is no Last-Modified, and If-(Un)Modified-Since are
+    ignored (RFC 9110 §13.1.3, §13.1.4: no modification date).
+    """
     body = listing_page(directory, decoded_path(target), files.resolver)
-    return Reply(HTTPStatus.OK, [("Content-Type", HTML), ("Cache-Control", "no-cache"),
-                                 NOSNIFF], body)
+    etag = listing_etag(body)
+    headers = [("ETag", etag), ("Cache-Control", "no-cache"), NOSNIFF]
+    tags = {name: value for name, value in (fields or {}).items()
+            if name in ("if-match", "if-none-match")}
+    verdict = precondition(tags, etag, 0) if tags else None  # no dates: mtime unused
+    if verdict is HTTPStatus.NOT_MODIFIED:
+        return Reply(verdict, headers)
+    if verdict is not None:
+        return text_reply(verdict)
+    return Reply(HTTPStatus.OK, [("Content-Type", HTML), *headers], body)
 
 
 # -- files --

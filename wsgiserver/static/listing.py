@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import os
 import stat
@@ -13,6 +14,11 @@ from .lookup import Resolver, url_path
 
 def decoded_path(target: bytes) -> str:
     return unquote(split_target(target)[0].decode("latin-1"), errors="replace")
+
+
+def listing_etag(page: bytes) -> str:
+    """A strong ETag for a listing: the same tag means the same bytes."""
+    return f'"dir-{hashlib.blake2b(page, digest_size=12).hexdigest()}"'
 
 
 def listing_page(directory: str, path: str, resolver: Resolver) -> bytes:
