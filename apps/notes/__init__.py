@@ -1,6 +1,12 @@
 """A small notes service: a JSON API with signed-cookie login and file uploads.
 
-    python -m wsgiserver apps.notes:application 7891
+    python -m wsgiserver apps.notes:application 7891 --static-url /static/
+
+The app owns every path, ``/`` included, so it is served with the static
+files confined to ``/static/``: in the default files-first mode the site's
+``html/index.html`` would answer ``/`` and the app's home page could not be
+reached. Its home page takes the site's stylesheet from
+``/static/css/site.css``.
 
 It shows what the stocks app does not: users (``/api/register``,
 ``/api/login``, ``/api/logout``, ``/api/me``), a session in a signed cookie,

@@ -15,11 +15,12 @@ MAX_TITLE_LENGTH = 200
 MAX_BODY_LENGTH = 10_000
 HOME_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Notes</title>
-<link rel="stylesheet" href="/css/site.css"></head>
+<link rel="stylesheet" href="/static/css/site.css"></head>
 <body><main><h1>Notes</h1>
 <p>A JSON API: register or log in with <code>POST /api/register</code> or
 <code>POST /api/login</code> (<code>{"username": ..., "password": ...}</code>), then use
 <code>/api/notes</code> and upload files to <code>/api/notes/&lt;id&gt;/files</code>.</p>
+<p>Who am I: <a href="/api/me">/api/me</a>; my notes: <a href="/api/notes">/api/notes</a>.</p>
 </main></body></html>
 """
 
