@@ -34,7 +34,8 @@ import parity_harness as harness  # noqa: E402
 WHY_NOT = {
     "--config": "no config file: every setting is a flag or a WSGIServer(...) keyword",
     "--worker-class": "one worker model: an epoll loop plus a thread pool (--threads)",
-    "--worker-connections": "no per-worker connection cap; --backlog bounds the accept queue",
+    "--worker-connections": "no per-worker connection cap; --backlog bounds the accept queue "
+                            "and --limit-per-client caps each client address",
     "--max-requests": "workers are not recycled",
     "--max-requests-jitter": "workers are not recycled",
     "--timeout": "no worker heartbeat: a stuck app thread is not killed; --read-timeout "
@@ -122,7 +123,8 @@ SAME_NAME_NOTES = {
     "--bind": "HOST:PORT, [IPV6]:PORT or unix:PATH, repeatable, as gunicorn",
     "--workers": "pre-forked processes sharing the listening sockets",
     "--forwarded-allow-ips": "same default (127.0.0.1,::1) and the same three scheme headers; "
-                             "REMOTE_ADDR is never rewritten",
+                             "REMOTE_ADDR is never rewritten; these addresses are also "
+                             "exempt from --limit-per-client",
     "--threads": "app threads per process; 0 runs the app on the event loop",
     "--keep-alive": "idle seconds; default 5 (gunicorn 2)",
     "--limit-request-line": "same default, 4094, but counts the request target; "
@@ -135,6 +137,31 @@ SAME_NAME_NOTES = {
     "--log-level": "same levels",
     "--version": "prints the version",
     "--help": "",
+}
+# Our options gunicorn has nothing like, and what they are for.
+STATIC_NOTE = "static files are served by the server itself; gunicorn serves only the app"
+OURS_ONLY = {
+    "--read-timeout": "a started request may stall this long before 408; gunicorn's "
+                      "--timeout is a worker heartbeat instead",
+    "--header-timeout": "the whole request head must arrive in time however it is dribbled "
+                        "(nginx's client_header_timeout); gunicorn has no such deadline",
+    "--min-body-rate": "a body slower than this after the grace period gets 408 (Kestrel's "
+                       "minimum data rate); gunicorn has no such deadline",
+    "--min-body-rate-grace": "the grace period of --min-body-rate",
+    "--limit-request-header-size": "a cap on the whole request head, 431 above it (nginx's "
+                                   "large_client_header_buffers); gunicorn caps only each "
+                                   "field and their number",
+    "--limit-per-client": "at most N open connections per client address, proxies in "
+                          "--forwarded-allow-ips and unix-socket peers exempt, the rest "
+                          "closed at once; gunicorn has no per-client cap",
+    "--limit-request-body": "413 above it; gunicorn does not limit request bodies",
+    "--static-root": STATIC_NOTE,
+    "--static-url": STATIC_NOTE,
+    "--dynamic-suffix": STATIC_NOTE,
+    "--static-max-age": STATIC_NOTE,
+    "--static-cache-seconds": STATIC_NOTE,
+    "--autoindex": STATIC_NOTE,
+    "--follow-symlinks": STATIC_NOTE,
 }
 
 
@@ -165,6 +192,15 @@ def options_rows() -> list[tuple[str, str, str]]:
         else:
             rows.append((flag, "not supported", WHY_NOT.get(flag, "**not reviewed yet**")))
     return rows
+
+
+def ours_only_rows() -> list[tuple[str, str]]:
+    """(our flag, note) for every option of ours that gunicorn's --help does not list."""
+    theirs = {flag.replace("_", "-") for flag, _ in help_flags([sys.executable, "-m",
+                                                                "gunicorn"])}
+    return [(flag, OURS_ONLY.get(flag, ""))
+            for flag, _ in help_flags([sys.executable, "-m", "wsgiserver"])
+            if flag.replace("_", "-") not in theirs]
 
 
 # -- outcomes ----------------------------------------------------------------------
@@ -301,6 +337,11 @@ def render(cases: list[harness.Case], outcomes: dict[str, dict],
                    for g, w, note in options])
     supported = sum(1 for _, w, _ in options if w.startswith("-"))
     out += ["", f"{supported} of {len(options)} gunicorn options have an equivalent.", ""]
+    out += ["## Options only wsgiserver has", "",
+            "Every option of `python -m wsgiserver --help` that `gunicorn --help` does not "
+            "list.", ""]
+    out += _table(["wsgiserver", "notes"], [[f"`{w}`", note] for w, note in ours_only_rows()])
+    out.append("")
     return "\n".join(out)
 
 

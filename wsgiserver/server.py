@@ -11,6 +11,7 @@ from typing import Any, Callable, Optional, Union
 from . import errors
 from .http.exchange import ErrorTask, Task
 from .http.request import Request
+from .net.caps import ClientCaps
 from .net.connection import Connection
 from .net.listeners import Listener, bind_socket, parse_bind, url_for
 from .net.loop import EventLoop
@@ -71,6 +72,7 @@ class WSGIServer:
         self.base_environ = base_environ(name, port_text, multithread=self.config.threads > 0,
                                          multiprocess=self.config.workers > 1)
         self.proxies = trusted_proxies(self.config.forwarded_allow_ips or "")
+        self.caps = ClientCaps(self.config.limit_per_client, self.proxies)
         self.no_keep_alive = self.config.keepalive == 0  # read per request: keep it cheap
 
     def _server_name(self) -> tuple[str, str]:
@@ -112,18 +114,28 @@ class WSGIServer:
         if self.stopping:
             sock.close()
             return
+        if not self.caps.acquire(addr):
+            # Over --limit-per-client: closed at once, before reading. Answering
+            # 503 would mean reading a request first, holding the very slot (fd,
+            # buffers, a header deadline) the cap is there to protect, for a
+            # client that already holds its share; the client sees its connection
+            # end at once (EOF, or a reset if it had already sent bytes).
+            sock.close()
+            return
         connection = Connection(self, sock, addr)
         self.connections.add(connection)
         self.loop.register(connection.fd, connection.mask, connection)
 
     def forget(self, connection: Connection) -> None:
         self.connections.discard(connection)
+        self.caps.release(connection.addr)
         if self.stopping and not self.connections:
             self.loop.stop()
 
     def _tick(self, now: float) -> None:
         for connection in list(self.connections):
             connection.check_timeout(now)
+        self.caps.report(now)
         if self.stopping:
             self._continue_shutdown(now)
 

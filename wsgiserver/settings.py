@@ -164,8 +164,12 @@ SETTINGS: tuple[Setting, ...] = (
             "the per-field limits); larger gives 431 (nginx's large_client_header_buffers)",
             "BYTES"),
     Setting("limit_per_client", LIMITS, ("--limit-per-client",), non_negative_int, 128,
-            "open connections one client address may hold (0 = no cap); addresses in "
-            "--forwarded-allow-ips are exempt, so a proxy in front is never capped", "N"),
+            "open connections one client address may hold, per worker process (0 = no "
+            "cap); over it a new connection is closed at once. 128 is some 20 browsers' "
+            "worth (about 6 per host each), for an office behind one NAT address, far "
+            "below the 3,000 one attacker opened. Addresses in --forwarded-allow-ips "
+            "and unix-socket peers are exempt, so a proxy in front is never capped "
+            "('*' there turns the cap off)", "N"),
     Setting("limit_request_body", LIMITS, ("--limit-request-body",), non_negative_int,
             100 * 2**20,
             "largest request body in bytes (0 = unlimited); larger gives 413", "BYTES"),

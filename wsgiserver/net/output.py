@@ -74,6 +74,18 @@ class OutputQueue:
             self.drop()
             self.broken = True
 
+    def peer_reset(self) -> bool:
+        """True (and the queue broken) if the socket holds an error, as after the
+        peer's RST: the next send would fail. One getsockopt; it does not block."""
+        try:
+            failed = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) != 0
+        except OSError:
+            failed = True
+        if failed:
+            self.drop()
+            self.broken = True
+        return failed
+
     def after_flush_drained(self) -> bool:
         """True (and waiting workers woken) once the queue is down to LOW_WATER."""
         if self.size > LOW_WATER:

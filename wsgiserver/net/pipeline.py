@@ -4,6 +4,21 @@ HTTP/1.1 lets a client send requests before the previous answers arrive; they
 must be answered in the order they came. The pipeline holds them, starts a
 task for the first, and when it finishes, the next: on the loop thread
 (static files, errors, `--threads 0`) or in the thread pool (an app call).
+
+A client that has gone away gets nothing more started for it; the rule:
+- reset, or sending failed (the connection is closed, or the socket holds an
+  error such as the RST a closed client's kernel sends back on our last
+  response): the client is gone, so queued requests are dropped, and a task
+  still waiting for a thread or its turn on the loop never starts (the app is
+  not called for an answer nobody will read). Only a request already in
+  progress runs to its end;
+- EOF on read alone is not "gone": "a TCP connection that is half-closed by
+  the client does not ... imply that the client is no longer interested in a
+  response" (RFC 9112 9.6), so after shutdown(SHUT_WR) what the client had
+  already sent is still answered, in order. A client that closed entirely
+  shows it by the RST its kernel sends back on our next response; the socket
+  is asked for that error before each pipelined request (one getsockopt), so
+  on loopback nothing more starts, over a network at most one more.
 """
 
 from __future__ import annotations
@@ -16,7 +31,7 @@ from typing import Any, Optional, Protocol
 from ..http.exchange import Task
 from .loop import IN, EventLoop
 from .output import HIGH_WATER, OutputQueue
-from .state import OPEN
+from .state import CLOSED, OPEN
 
 error_log = logging.getLogger("wsgiserver.error")
 
@@ -56,13 +71,20 @@ class Pipeline:
         return len(self.pending) >= MAX_PENDING
 
     # -- under the connection's lock --
-    def take_next(self) -> Any:
-        """The next request to answer, or None: one at a time, and not behind big output."""
+    def take_next(self, after_answer: bool = False) -> Any:
+        """The next request to answer, or None: one at a time, and not behind big output.
+
+        `after_answer`: a response just went out, so first ask the socket whether
+        the client reset (one getsockopt, only for a pipelined request)."""
         connection = self.connection
         if self.busy or connection.phase is not OPEN or not self.pending:
             return None
         if connection.output.size > HIGH_WATER:
             return None  # resumed from the connection's write path once the output drains
+        if after_answer and connection.output.peer_reset():
+            connection.stop_requests()  # the client is gone (see the module's rule)
+            self.drop()
+            return None
         self.busy = True
         return self.pending.popleft()
 
@@ -81,6 +103,9 @@ class Pipeline:
             self.run(task, on_loop)
 
     def run(self, task: Task, on_loop: bool, resumed: bool = False) -> None:
+        if not resumed and self.connection.phase is CLOSED:
+            self._drop_unstarted(task)
+            return
         try:
             self._run_tasks(task, on_loop, resumed)
         except BaseException:
@@ -90,6 +115,14 @@ class Pipeline:
             with self.connection.lock:
                 self.busy = False
             self.connection.close()
+
+    def _drop_unstarted(self, task: Task) -> None:
+        """The connection closed while `task` waited for a thread or for its turn on
+        the loop: it is not started, so the app never sees a gone client's request."""
+        if task.request is not None:
+            close_body(task.request.body)
+        with self.connection.lock:
+            self.busy = False
 
     def _run_tasks(self, task: Task, on_loop: bool, resumed: bool) -> None:
         connection = self.connection
@@ -126,7 +159,7 @@ class Pipeline:
                     connection.peer_eof and not self.pending):
                 connection.stop_requests()
                 self.drop()
-            item = self.take_next()
+            item = self.take_next(after_answer=True)
             close_now = connection.phase is not OPEN and not connection.output.items
             if connection.phase is not OPEN or connection.mask != IN:
                 connection.update_mask()  # else nothing changed: still reading, nothing queued
