@@ -5,11 +5,11 @@ import pytest
 from wsgiserver.http import response
 from wsgiserver.http.writers import (
     LAST_CHUNK,
+    WRITERS,
     BodyWriter,
     ChunkedWriter,
     LengthWriter,
     NoBodyWriter,
-    writer_for,
 )
 
 
@@ -26,7 +26,8 @@ def head(method="GET", version="HTTP/1.1", headers=(), length_hint=None, status=
     ({"status": "304 Not Modified"}, NoBodyWriter),
 ])
 def test_the_head_s_framing_picks_the_writer(kwargs, writer_type):
-    assert type(writer_for(head(**kwargs))) is writer_type
+    made = head(**kwargs)
+    assert WRITERS[made.framing] is writer_type
 
 
 def test_length_writer_sends_exactly_content_length_bytes():
@@ -37,6 +38,12 @@ def test_length_writer_sends_exactly_content_length_bytes():
     assert writer.frame(b"more") == b"" and writer.truncated
     assert writer.sent == 5 and not writer.short
     assert writer.finish() == b""
+
+
+def test_a_writer_is_made_from_its_head():
+    made = head(length_hint=3)
+    writer = WRITERS[made.framing](made.content_length)
+    assert writer.frame(b"abcd") == b"abc" and not writer.short
 
 
 def test_length_writer_counts_a_file_sent_around_it():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .response import CHUNKED, CLOSE, LENGTH, NO_BODY, ResponseHead
+from .response import CHUNKED, CLOSE, LENGTH, NO_BODY
 
 LAST_CHUNK = b"0\r\n\r\n"
 
@@ -18,11 +18,12 @@ LAST_CHUNK = b"0\r\n\r\n"
 class BodyWriter:
     """Close-delimited (HTTP/1.0 without a length): the bytes as they are."""
 
-    __slots__ = ("sent", "truncated")
+    __slots__ = ("sent", "truncated", "short")
 
     def __init__(self, length: Optional[int] = None) -> None:
         self.sent = 0
         self.truncated = False  # the last frame() dropped bytes past Content-Length
+        self.short = False  # fewer bytes than promised so far: the client waits for more
 
     def frame(self, data: bytes) -> bytes:
         self.sent += len(data)
@@ -36,11 +37,6 @@ class BodyWriter:
         """What follows the last piece of body."""
         return b""
 
-    @property
-    def short(self) -> bool:
-        """Fewer bytes than promised: the client would wait for the rest."""
-        return False
-
 
 class LengthWriter(BodyWriter):
     """Content-Length: exactly that many bytes, whatever the app yields."""
@@ -48,8 +44,11 @@ class LengthWriter(BodyWriter):
     __slots__ = ("length",)
 
     def __init__(self, length: Optional[int] = None) -> None:
-        super().__init__()
+        # Not super().__init__(): this runs for most responses, and the call costs.
+        self.sent = 0
+        self.truncated = False
         self.length = length or 0
+        self.short = self.length > 0
 
     def frame(self, data: bytes) -> bytes:
         room = self.length - self.sent
@@ -59,11 +58,12 @@ class LengthWriter(BodyWriter):
         if self.truncated:
             data = data[:room]
         self.sent += len(data)
+        self.short = self.sent < self.length
         return data
 
-    @property
-    def short(self) -> bool:
-        return self.sent < self.length
+    def sent_around(self, count: int) -> None:
+        self.sent += count
+        self.short = self.sent < self.length
 
 
 class ChunkedWriter(BodyWriter):
@@ -90,10 +90,7 @@ class NoBodyWriter(BodyWriter):
         return b""
 
 
+# The writer for a head: WRITERS[head.framing](head.content_length).
 WRITERS: dict[str, type[BodyWriter]] = {
     LENGTH: LengthWriter, CHUNKED: ChunkedWriter, CLOSE: BodyWriter, NO_BODY: NoBodyWriter,
 }
-
-
-def writer_for(head: ResponseHead) -> BodyWriter:
-    return WRITERS[head.framing](head.content_length)

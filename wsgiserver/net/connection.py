@@ -33,7 +33,7 @@ from ..http.response import CONTINUE
 from .deadlines import RequestClock
 from .loop import ERR_OR_HUP, IN, OUT, EventLoop
 from .output import HIGH_WATER, OutputQueue
-from .pipeline import Pipeline
+from .pipeline import MAX_PENDING, Pipeline
 from .state import CLOSED, CLOSING, LINGERING, OPEN, move
 
 error_log = logging.getLogger("wsgiserver.error")
@@ -133,7 +133,7 @@ class Connection:
         pipeline = self.pipeline
         with self.lock:
             pipeline.pending.extend(events)
-            if self.parser.finished or pipeline.full:
+            if self.parser.finished or len(pipeline.pending) >= MAX_PENDING:
                 self.update_mask()
             item = pipeline.take_next()
         if item is not None:
@@ -216,7 +216,9 @@ class Connection:
         """Under the lock: send what the socket takes now, and wait for room if asked."""
         output = self.output
         if not self.mask & OUT:
-            self._flush()
+            output.flush()
+            if output.broken:
+                self.stop_requests()  # the peer is gone: nothing more can be delivered
         if output.items or self.mask & OUT:
             self.update_mask()
         if wait and output.size > HIGH_WATER and not self.loop.in_loop_thread():
@@ -247,7 +249,7 @@ class Connection:
 
     def _wants_input(self) -> bool:
         if (self.parser.finished or self.peer_eof or self.phase is not OPEN
-                or self.pipeline.full or self.output.size > HIGH_WATER):
+                or len(self.pipeline.pending) >= MAX_PENDING or self.output.size > HIGH_WATER):
             return False
         body = self.parser.streamed_body_in_progress
         return body is None or not body.full

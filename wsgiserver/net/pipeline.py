@@ -66,10 +66,6 @@ class Pipeline:
         self.busy = False  # a task is running (or paused) for this connection
         self.paused: Optional[Task] = None  # an inline task waiting for the socket to drain
 
-    @property
-    def full(self) -> bool:
-        return len(self.pending) >= MAX_PENDING
-
     # -- under the connection's lock --
     def take_next(self, after_answer: bool = False) -> Any:
         """The next request to answer, or None: one at a time, and not behind big output.

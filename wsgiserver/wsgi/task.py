@@ -17,7 +17,7 @@ from ..errors import BodyAborted, ConnectionLost
 from ..http import response
 from ..http.exchange import FileSegment, Sink
 from ..http.request import Request
-from ..http.writers import BodyWriter, writer_for
+from ..http.writers import WRITERS, BodyWriter
 from .file_wrapper import FileWrapper
 
 error_log = logging.getLogger("wsgiserver.error")
@@ -148,7 +148,8 @@ class AppTask:
     def _send_head(self, length_hint: Optional[int], defer: bool = False) -> response.ResponseHead:
         if self.status is None:
             raise AssertionError("the app returned without calling start_response()")
-        if self.request.body_incomplete:
+        request = self.request
+        if request.streamed and not request.body.complete:  # body_incomplete, inlined
             # The app answered before the whole 100-continue body arrived: we
             # cannot tell where the next request would start, so close after this.
             self.keep_alive = False
@@ -159,10 +160,10 @@ class AppTask:
             # An app's own Content-Length still goes out (build_head copies it).
             length_hint = None
         head = self.head = response.app_head(
-            self.status, self.headers, method=self.request.method,
-            version=self.request.version, keep_alive=self.keep_alive, length_hint=length_hint,
+            self.status, self.headers, method=request.method,
+            version=request.version, keep_alive=self.keep_alive, length_hint=length_hint,
             code=self.code)
-        self.writer = writer_for(head)
+        self.writer = WRITERS[head.framing](head.content_length)  # writer_for, inlined
         self.keep_alive = head.keep_alive
         if not defer:
             self._pending_head = head.data
