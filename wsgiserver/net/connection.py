@@ -107,11 +107,20 @@ class Connection:
             self._on_eof()
             return
         now = self.last_activity = time.monotonic()
-        parser = self.parser
-        self.clock.before_feed(now, parser.reading_body, parser.body_received)
-        events = parser.feed(data)
-        # Events are requests, or an error after which the clock no longer matters.
-        self.clock.after_feed(now, bool(events), parser.in_message, parser.reading_body)
+        parser, clock = self.parser, self.clock
+        if (clock.head_started is None and clock.body_started is None and not clock.held
+                and not parser.in_message):
+            events = parser.feed(data)
+            # The usual case, whole requests into an idle connection, leaves the
+            # clocks stopped; only what is left midway starts them (as below).
+            if parser.in_message or not events:
+                clock.before_feed(now, False, 0)
+                clock.after_feed(now, bool(events), parser.in_message, parser.reading_body)
+        else:
+            clock.before_feed(now, parser.reading_body, parser.body_received)
+            events = parser.feed(data)
+            # Events are requests, or an error after which the clock no longer matters.
+            clock.after_feed(now, bool(events), parser.in_message, parser.reading_body)
         if events or self.parser.finished:
             self._queue(events)
         if (self.parser.continue_for is not None and self.parser.take_continue()
