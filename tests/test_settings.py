@@ -87,3 +87,9 @@ def test_help_lists_the_settings_by_section():
         if any(s.section == section and s.flags for s in SETTINGS):
             assert f"\n{section.lower()}:\n" in result.stdout
     assert "when_ready" not in result.stdout and "when-ready" not in result.stdout
+
+
+def test_the_old_name_keep_alive_still_works_with_a_warning():
+    with pytest.warns(DeprecationWarning, match="'keep_alive' is now called 'keepalive'"):
+        config = Config.from_options(keep_alive=7)
+    assert config.keepalive == 7

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -238,8 +239,22 @@ class Config:
     def from_options(cls, **options: Any) -> Config:
         values = dict(DEFAULTS)
         for name, raw in options.items():
+            name = _current_name(name)
             values[name] = _convert(name, raw)
         return cls(values)
+
+
+# Old names of settings, still taken from Python with a warning.
+RENAMED = {"keep_alive": "keepalive"}  # 0.1: keep_alive was seconds here, a flag elsewhere
+
+
+def _current_name(name: str) -> str:
+    new = RENAMED.get(name)
+    if new is None:
+        return name
+    warnings.warn(f"the setting {name!r} is now called {new!r}", DeprecationWarning,
+                  stacklevel=4)
+    return new
 
 
 def _convert(name: str, raw: Any) -> Any:
