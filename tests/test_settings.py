@@ -1,6 +1,7 @@
 """The settings table: one entry per setting feeds the CLI, the API, the parser and the docs."""
 
 import logging
+import os
 import subprocess
 import sys
 
@@ -93,3 +94,11 @@ def test_the_old_name_keep_alive_still_works_with_a_warning():
     with pytest.warns(DeprecationWarning, match="'keep_alive' is now called 'keepalive'"):
         config = Config.from_options(keep_alive=7)
     assert config.keepalive == 7
+
+
+def test_the_readme_shows_the_current_help():
+    env = {**os.environ, "COLUMNS": "80"}
+    result = subprocess.run([sys.executable, "-m", "wsgiserver", "--help"], cwd=REPO, env=env,
+                            capture_output=True, text=True, timeout=60)
+    readme = open(f"{REPO}/README.md", encoding="utf-8").read()
+    assert result.stdout in readme, "README's command-line reference is stale: paste --help"
