@@ -27,7 +27,7 @@ from .framing import (
     check_version,
 )
 from .request import Request
-from .scanner import Scanner
+from .scanner import AWAIT, Scanner
 
 Event = Union[Request, errors.HTTPError]
 
@@ -199,23 +199,28 @@ class RequestParser:
         # One scan per feed, and a cursor, keep _check_protocol linear in the input.
         self._alt_protocol = b"RTSP/" in window or b"ICE/" in window
         self._scan = 0
-        view, start, scanner = memoryview(data), 0, self._scanner
+        view, start, scanner, size = None, 0, self._scanner, len(data)
         # llhttp is fed in cuts that end where the scanner says a limit is crossed
         # or a head ends, so every limit fires at the same byte for any split.
-        while start < len(data) and not self.finished and self._pending_method is None:
+        while start < size and not self.finished and self._pending_method is None:
             end, over_limit = scanner.cut(data, start)
-            upgraded_at = self._feed_llhttp(view[start:end])
+            if start == 0 and end == size:
+                piece = data  # the usual case, one cut for the whole feed: no view needed
+            else:
+                view = view or memoryview(data)
+                piece = view[start:end]
+            upgraded_at = self._feed_llhttp(piece)
             if upgraded_at is not None:
                 # No recursion and out of the except block: an error in what
                 # follows must not hide behind the upgrade exception.
                 end = self._restart_after_upgrade(start + upgraded_at)
             elif over_limit is not None:
                 raise over_limit
-            elif scanner.awaiting_body:
+            elif scanner.mode == AWAIT:
                 scanner.give_up()  # llhttp did not end the head where the scanner did
             start = end
 
-    def _feed_llhttp(self, piece: memoryview) -> Optional[int]:
+    def _feed_llhttp(self, piece: Union[bytes, memoryview]) -> Optional[int]:
         """Feed one cut; where in it the request that asked to upgrade ended, if one did."""
         try:
             self._parser.feed_data(piece)
@@ -351,6 +356,8 @@ class RequestParser:
         self._body_size += len(body)
         limit = self.limits.body
         if limit and self._body_size > limit:
+            if self._streamed:  # the app reads exactly `limit` bytes, however they came
+                self._body.write(body[:len(body) - (self._body_size - limit)])
             raise errors.PayloadTooLarge(f"request body over {limit} bytes")
         self._body.write(body)
 
