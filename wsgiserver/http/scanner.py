@@ -21,7 +21,8 @@ from typing import Callable, Optional
 
 from .. import errors
 
-_HEAD, _AWAIT, _BODY, _CHUNK_LINE, _CHUNK_DATA, _TRAILERS, _BLIND = range(7)
+# AWAIT: a head has ended and llhttp has not yet said what follows (begin_body).
+_HEAD, AWAIT, _BODY, _CHUNK_LINE, _CHUNK_DATA, _TRAILERS, _BLIND = range(7)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _SIZE_BYTES = 20  # llhttp refuses a chunk size of more than 16 hex digits
 _LINE_KEPT = 8192  # of a request line, the bytes kept for the checks that need them
@@ -41,7 +42,8 @@ class Scanner:
 
     def begin_head(self) -> None:
         """A new request may start here (after a request, or a parser restart)."""
-        self._reset(_HEAD)
+        # _reset(_HEAD), inlined: this runs for every request.
+        self.mode, self.count, self.tail, self.remaining, self.size = _HEAD, 0, b"", 0, b""
         self.line.clear()
         self.line_done = False
         self.target_start = -1  # head offset of the target's first byte, once known
@@ -56,11 +58,6 @@ class Scanner:
         else:
             self.begin_head()
 
-    @property
-    def awaiting_body(self) -> bool:
-        """The last cut ended a head, and begin_body has not been called (yet)."""
-        return self.mode == _AWAIT
-
     def give_up(self) -> None:
         """llhttp and the scanner disagree: stop cutting (limits fall back to callbacks)."""
         self._reset(_BLIND)
@@ -70,7 +67,7 @@ class Scanner:
         self.count = 0  # bytes of the current head, chunk line or trailer section
         self.tail = b"\r\n" if mode == _TRAILERS else b""
         self.remaining = 0
-        self.size = bytearray()
+        self.size = b""  # the chunk-size digits seen so far
 
     def cut(self, data: bytes, start: int) -> Cut:
         """How far from `start` llhttp may be fed; the error to raise once it accepted that."""
@@ -82,6 +79,10 @@ class Scanner:
                 self._reset(_CHUNK_LINE) if mode == _CHUNK_DATA else self.begin_head()
             return end, None
         if mode == _HEAD:
+            if self.count == 0:  # the usual case first: a whole head in one cut
+                whole = self._cut_whole_head(data, start)
+                if whole is not None:
+                    return whole
             return self._cut_head(data, start)
         if mode == _CHUNK_LINE:
             return self._cut_chunk_line(data, start)
@@ -102,8 +103,30 @@ class Scanner:
             return self._cut_request_line(data, start)
         return self._cut_section(data, start, self._await_body)
 
+    def _cut_whole_head(self, data: bytes, start: int) -> Optional[Cut]:
+        """The usual case in one cut: a whole head, under every limit, in this feed.
+
+        Same outcome as cutting after the request line and again after the
+        section (the slow path below), for one llhttp feed instead of two. Only
+        taken where no limit can be crossed and the request line is well formed,
+        so every error still comes from the slow path, at the same byte.
+        """
+        end = data.find(b"\r\n\r\n", start, start + self.head_limit)
+        line_end = data.find(b"\n", start, end) + 1
+        if end < 0 or line_end <= start or data[start] in b"\r\n":
+            return None
+        if line_end - start > min(self.target_limit or _LINE_KEPT, _LINE_KEPT):
+            return None  # the target may cross its limit: found byte by byte below
+        line = data[start:line_end]
+        if _check_request_line(line) is not None:
+            return None  # refused where the line ends, by the slow path
+        self.line[:] = line
+        self.line_done = True
+        self.mode = AWAIT
+        return end + 4, None
+
     def _await_body(self) -> None:
-        self.mode = _AWAIT
+        self.mode = AWAIT
 
     def _cut_request_line(self, data: bytes, start: int) -> Cut:
         allowed = self.head_limit - self.count
@@ -152,8 +175,9 @@ class Scanner:
         seen = self.tail + data[start:stop]
         found = seen.find(b"\r\n\r\n")
         if found >= 0:
-            ended()
-            return start + found + 4 - len(self.tail), None
+            end = start + found + 4 - len(self.tail)
+            ended()  # begin_head (after a trailer section) resets self.tail
+            return end, None
         self.count += stop - start
         self.tail = seen[-3:]
         if len(data) > stop:
@@ -191,7 +215,7 @@ class Scanner:
         return end, None
 
 
-def _hex_digits(line: bytearray) -> int:
+def _hex_digits(line: bytes) -> int:
     count = 0
     for byte in line:
         if byte not in _HEX:
@@ -205,4 +229,9 @@ def _check_request_line(line: bytes) -> Optional[errors.HTTPError]:
     # takes any run of spaces. A target has no spaces, so the line has two.
     if line.count(b" ") != 2 and len(line) < _LINE_KEPT:
         return errors.BadRequest("request line parts must be separated by one space")
+    # llhttp also takes "RTSP/1.0" and "ICE/1.0" for "HTTP/" (RFC 9112 §2.3): refused
+    # here, where the line ends, whatever follows it (the parser's own check
+    # looks back only so far).
+    if line[line.rfind(b" ") + 1:].startswith((b"RTSP/", b"ICE/")):
+        return errors.BadRequest("not an HTTP request line")
     return None
