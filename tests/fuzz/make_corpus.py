@@ -54,6 +54,13 @@ CRASHES = {
     # back 512 bytes only), 400 whole.
     "rtsp-line-then-long-field": b"GET / RTSP/1.0\r\nX-A: " + b"v" * 1000
                                  + b"\r\nHost: x\r\n\r\n",
+    # Found by run_long.py: 431 in pieces, 400 whole (a field over a limit is
+    # reported when the next one starts; the bad byte after it won fed whole).
+    "field-size-then-bad-token": b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"h" * 9000
+                                 + b"\r\ne/b\r\n\r\n",
+    "field-count-then-bad-token": b"GET / HTTP/1.1\r\n"
+                                  + b"".join(b"X-%d: v\r\n" % i for i in range(7))
+                                  + b"e/b\r\n\r\n",
 }
 
 

@@ -105,7 +105,8 @@ class RequestParser:
         self._parser = self._new_llhttp()
         self._events: list[Event] = []
         self._scanner = Scanner(self.limits.head_bytes, self.limits.request_line,
-                                self.limits.chunk_extension)
+                                self.limits.chunk_extension, self.limits.fields,
+                                self.limits.field_size)
         self._pending_method: Optional[bytearray] = None  # see _refuse_method
         self._stopped = False
         self._carry = self._window = b""

@@ -33,11 +33,27 @@ Cut = tuple[int, Optional[errors.HTTPError]]
 class Scanner:
     """Follows one connection's requests over its raw bytes (see the module docstring)."""
 
-    def __init__(self, head_limit: int, target_limit: int, extension_limit: int) -> None:
+    def __init__(self, head_limit: int, target_limit: int, extension_limit: int,
+                 fields: int = 0, field_size: int = 0) -> None:
         self.head_limit = head_limit  # request line + header fields; also each trailer section
         self.target_limit = target_limit  # 0: none
         self.extension_limit = extension_limit
+        self.fields = fields  # 0: none (as field_size); enforced by the parser's on_header
+        self.field_size = field_size
+        # A whole head is one cut only if no field limit can fire in it: no
+        # line longer than field_size, no more lines than fields + 1 (see
+        # _cut_whole_head; the last field is reported at the head's end anyway).
+        self._whole_window = min(head_limit, field_size + 4) if field_size else head_limit
+        self._whole_lines = fields + 1 if fields else head_limit
+        # A line takes at least 4 bytes ("a:" CRLF): a head shorter than this
+        # cannot have too many, and is not counted (the fast path stays cheap).
+        self._few_lines_bytes = 4 * fields if fields else head_limit
         self.line = bytearray()  # the start of the current request line
+        # Field lines of this request's head and trailers, as _field_cut counts
+        # them; set where a head's request line starts (not in begin_head, which
+        # runs for every request, even one that takes _cut_whole_head).
+        self.fields_seen = self.field_bytes = 0
+        self.suspect = False
         self.begin_head()
 
     def begin_head(self) -> None:
@@ -68,6 +84,7 @@ class Scanner:
         self.tail = b"\r\n" if mode == _TRAILERS else b""
         self.remaining = 0
         self.size = b""  # the chunk-size digits seen so far
+        self.field_bytes, self.suspect = 0, False  # a trailer section starts a line
 
     def cut(self, data: bytes, start: int) -> Cut:
         """How far from `start` llhttp may be fed; the error to raise once it accepted that."""
@@ -111,10 +128,17 @@ class Scanner:
         taken where no limit can be crossed and the request line is well formed,
         so every error still comes from the slow path, at the same byte.
         """
-        end = data.find(b"\r\n\r\n", start, start + self.head_limit)
+        end = data.find(b"\r\n\r\n", start, start + self._whole_window)
         line_end = data.find(b"\n", start, end) + 1
         if end < 0 or line_end <= start or data[start] in b"\r\n":
             return None
+        # Trailer fields are counted after the head's: at most this many (a
+        # count too high only adds cuts, and every split gives the same events).
+        lines = self._whole_lines
+        if end - start > self._few_lines_bytes:
+            lines = data.count(b"\n", start, end)  # the request line, all fields but the last
+            if lines > self._whole_lines:
+                return None
         if line_end - start > min(self.target_limit or _LINE_KEPT, _LINE_KEPT):
             return None  # the target may cross its limit: found byte by byte below
         line = data[start:line_end]
@@ -122,6 +146,7 @@ class Scanner:
             return None  # refused where the line ends, by the slow path
         self.line[:] = line
         self.line_done = True
+        self.fields_seen = lines  # so that trailer fields are counted after these
         self.mode = AWAIT
         return end + 4, None
 
@@ -129,6 +154,9 @@ class Scanner:
         self.mode = AWAIT
 
     def _cut_request_line(self, data: bytes, start: int) -> Cut:
+        if not self.count:  # the request line's first byte
+            self.fields_seen = self.field_bytes = 0
+            self.suspect = False
         allowed = self.head_limit - self.count
         stop = min(len(data), start + allowed)
         newline = data.find(b"\n", start, stop)
@@ -174,8 +202,14 @@ class Scanner:
         stop = min(len(data), start + allowed)
         seen = self.tail + data[start:stop]
         found = seen.find(b"\r\n\r\n")
+        end = start + found + 4 - len(self.tail) if found >= 0 else stop
+        if self.fields or self.field_size:
+            cut = self._field_cut(data, start, end)
+            if cut < end:
+                self.count += cut - start
+                self.tail = (self.tail + data[start:cut])[-3:]
+                return cut, None  # the parser's on_header refuses the field, if llhttp agrees
         if found >= 0:
-            end = start + found + 4 - len(self.tail)
             ended()  # begin_head (after a trailer section) resets self.tail
             return end, None
         self.count += stop - start
@@ -186,6 +220,35 @@ class Scanner:
             return stop, errors.HeaderFieldsTooLarge(
                 f"header section over {self.head_limit} bytes")
         return stop, None
+
+    def _field_cut(self, data: bytes, start: int, end: int) -> int:
+        """Where to end this cut so that a field over a limit is refused at the byte
+        it would be byte by byte (`end` if not in this cut).
+
+        httptools hands a field to on_header (which checks the limits) only
+        when the next field's first byte arrives, or the head ends: fed more
+        after that byte, llhttp may fail on a later bad byte first. So a cut
+        ends just after the first byte of the line that follows a field that
+        may be over a limit. "May be" is measured on the raw line (name, colon,
+        both OWS, CRLF), more than on_header measures: a needless cut is only
+        one more split, and every split gives the same events.
+        """
+        pos = start
+        while pos < end:
+            if not self.field_bytes:  # the first byte of a line
+                if self.suspect and data[pos] != 0x0D:  # CR: the head ends, on_header fires
+                    end = pos + 1
+                self.fields_seen += 1
+                self.suspect = 0 < self.fields < self.fields_seen
+            newline = data.find(b"\n", pos, end)
+            line_end = end if newline < 0 else newline + 1
+            self.field_bytes += line_end - pos
+            if 0 < self.field_size < self.field_bytes:
+                self.suspect = True
+            if newline >= 0:
+                self.field_bytes = 0
+            pos = line_end
+        return end
 
     # -- a chunk-size line: size, extensions, CRLF --
     def _cut_chunk_line(self, data: bytes, start: int) -> Cut:
