@@ -1,4 +1,4 @@
-"""Write docs/settings.md from the settings table (wsgiserver/settings.py).
+"""Write docs/settings.md from the settings table (wsgiserver/settings/).
 
     python scripts/settings_reference.py          # rewrite docs/settings.md
     python scripts/settings_reference.py --check  # exit 1 if it is out of date
@@ -18,10 +18,10 @@ from wsgiserver.settings import SECTIONS, SETTINGS, Setting  # noqa: E402
 PAGE = os.path.join(REPO, "docs", "settings.md")
 INTRO = """# Settings reference
 
-Generated from the settings table in `wsgiserver/settings.py` by
+Generated from the settings table in `wsgiserver/settings/` by
 `python scripts/settings_reference.py`; do not edit by hand. Every setting is
 a keyword of `WSGIServer(...)` and `serve(...)` under its name, and a
-command-line flag where one is listed (hooks are set from Python only).
+command-line flag where one is listed (hooks are set from Python or a config file).
 """
 
 
@@ -34,7 +34,7 @@ def render() -> str:
 
 
 def _entry(setting: Setting) -> str:
-    flags = ", ".join(f"`{flag}`" for flag in setting.flags) or "(Python only)"
+    flags = ", ".join(f"`{flag}`" for flag in setting.flags) or "(Python or a config file)"
     default = "none" if setting.default is None else f"`{setting.default!r}`"
     return (f"\n### `{setting.name}`\n\n"
             f"- command line: {flags}\n- default: {default}\n\n"

@@ -160,13 +160,14 @@ class WSGIServer:
             restore()
             self._cleanup()
 
-    def call_hook(self, name: str) -> None:
-        """Run a server hook from the settings, if set; its errors are logged, not fatal."""
+    def call_hook(self, name: str, *args: Any) -> None:
+        """Run a server hook from the settings, if set, as hook(*args) (default: this
+        server); its errors are logged, not fatal."""
         hook = getattr(self.config, name)
         if hook is None:
             return
         try:
-            hook(self)
+            hook(*(args or (self,)))
         except Exception:
             error_log.exception("error in the %s hook", name)
 

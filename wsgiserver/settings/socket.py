@@ -1,0 +1,15 @@
+"""Where the server listens."""
+
+from __future__ import annotations
+
+from .base import SOCKET, Setting
+from .validators import non_negative_int, text_value
+
+SETTINGS = (
+    Setting("bind", SOCKET, ("-b", "--bind"), text_value, None,
+            "address to listen on: HOST:PORT, [IPV6]:PORT or unix:PATH; repeatable "
+            "(default 0.0.0.0:PORT, PORT from the argument, $PORT or 8000)",
+            "ADDRESS", repeatable=True),
+    Setting("backlog", SOCKET, ("--backlog",), non_negative_int, 2048,
+            "connections waiting to be accepted (the listen() backlog)", "N"),
+)

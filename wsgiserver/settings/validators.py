@@ -1,0 +1,77 @@
+"""Validators: each turns a raw value (text from the command line or a config
+file, anything from Python) into the typed value of a setting, or raises
+ConfigError saying what was expected."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+from ..errors import ConfigError
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def non_negative_int(text: Any) -> int:
+    try:
+        value = int(text)
+    except (TypeError, ValueError):
+        raise ConfigError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise ConfigError(f"expected a number >= 0, got {value}")
+    return value
+
+
+def log_level(text: Any) -> str:
+    level = str(text).lower()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"log level must be one of {', '.join(LOG_LEVELS)}, got {text!r}")
+    return level
+
+
+def text_value(text: Any) -> str:
+    return str(text)
+
+
+def boolean(value: Any) -> bool:
+    """True/False from the API, or on/off, yes/no, true/false, 1/0 as text."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"expected yes or no, got {value!r}")
+
+
+def url_prefix(text: Any) -> str:
+    """A static URL prefix such as /static/: always with both slashes."""
+    prefix = str(text).strip()
+    if not prefix.startswith("/") or any(c in prefix for c in "?#%\\ "):
+        raise ConfigError(f"static URL must be a path like /static/, got {text!r}")
+    return prefix.rstrip("/") + "/"
+
+
+def file_suffix(text: Any) -> str:
+    suffix = str(text).strip()
+    if not suffix or "/" in suffix:
+        raise ConfigError(f"dynamic suffix must be like .py or .html, got {text!r}")
+    return suffix
+
+
+def callable_hook(value: Any) -> Callable:
+    """A server hook: a callable, or 'module:name' naming one (as gunicorn's hooks)."""
+    if callable(value):
+        return value
+    text = str(value)
+    module_name, _, attribute = text.partition(":")
+    if not module_name or not attribute:
+        raise ConfigError(f"expected a callable or 'module:name', got {value!r}")
+    try:
+        hook = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise ConfigError(f"cannot load hook {text!r}: {error}") from None
+    if not callable(hook):
+        raise ConfigError(f"hook {text!r} is not callable")
+    return hook
