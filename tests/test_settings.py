@@ -101,4 +101,5 @@ def test_the_readme_shows_the_current_help():
     result = subprocess.run([sys.executable, "-m", "wsgiserver", "--help"], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=60)
     readme = open(f"{REPO}/README.md", encoding="utf-8").read()
-    assert result.stdout in readme, "README's command-line reference is stale: paste --help"
+    assert result.stdout in readme, \
+        "README's command-line reference is stale: run python scripts/readme_help.py"

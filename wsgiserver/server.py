@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 import time
+from time import perf_counter
 from typing import Any, Callable, Optional, Union
 
 from . import errors
@@ -16,6 +17,7 @@ from .net.connection import Connection
 from .net.listeners import Listener, bind_socket, parse_bind, url_for
 from .net.loop import EventLoop
 from .observe.log import access_enabled, access_line, access_log
+from .observe.stats import ServerStats
 from .settings import Config
 from .static.dispatch import StaticFiles
 from .wsgi.environ import base_environ, connection_environ, request_environ, trusted_proxies
@@ -64,7 +66,10 @@ class WSGIServer:
         self.stopping = False
         self.exclusive_accept = False
         self.runs_hooks = True  # a forked worker does not: its master ran them
-        self.access_log_enabled = access_enabled()
+        self.stats = ServerStats()
+        # Called as observer(connection, task) for each finished request, after
+        # `stats.requests` is counted: the access log, metrics, hooks.
+        self.observers: list[Callable[[Connection, Task], None]] = []
         self._stopped = threading.Event()
         binds = self.config.bind or [f"{host}:{port}"]
         self.sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
@@ -91,6 +96,11 @@ class WSGIServer:
 
     # -- tasks --
     def make_task(self, connection: Connection, item: Union[Request, errors.HTTPError]) -> Task:
+        task = self._task_for(connection, item)
+        task.started = perf_counter()
+        return task
+
+    def _task_for(self, connection: Connection, item: Union[Request, errors.HTTPError]) -> Task:
         if isinstance(item, errors.HTTPError):
             return ErrorTask(connection, item)
         if self.no_keep_alive:
@@ -104,6 +114,11 @@ class WSGIServer:
                 self.base_environ, connection.addr, self.proxies)
         environ = request_environ(base[0], item, base[1], unix_peer=connection.unix_peer)
         return AppTask(connection, item, environ, self.app, inline=self.pool is None)
+
+    def request_finished(self, connection: Connection, task: Task) -> None:
+        self.stats.requests += 1
+        for observe in self.observers:
+            observe(connection, task)
 
     def log_access(self, connection: Connection, task: Task) -> None:
         remote = connection.addr[0] if isinstance(connection.addr, tuple) else "-"
@@ -142,7 +157,8 @@ class WSGIServer:
     # -- running --
     def serve_forever(self) -> None:
         # Looked up once: logging's level check is too slow to repeat per request.
-        self.access_log_enabled = access_enabled()
+        if access_enabled() and self.log_access not in self.observers:
+            self.observers.append(self.log_access)
         self.loop.thread_id = threading.get_ident()
         if self.config.threads > 0:
             self.pool = ThreadPool(self.config.threads)

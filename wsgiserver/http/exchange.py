@@ -71,6 +71,7 @@ class Task(Protocol):
     keep_alive: bool  # may the connection carry another request after this one?
     status_code: int
     body_sent: int
+    started: float  # time.perf_counter() when the task was made (request durations)
 
     def run(self) -> bool:
         """Answer; True when done, False when paused until the socket drains."""
@@ -89,6 +90,7 @@ class LoopTask:
     keep_alive = False
     status_code = 0
     body_sent = 0
+    started = 0.0
 
     def resume(self) -> bool:
         return True

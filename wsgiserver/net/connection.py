@@ -49,13 +49,13 @@ class Owner(Protocol):
     config: Any  # the settings: read_timeout, keepalive, limit_request_*
     pool: Any  # the thread pool (`submit`), None with --threads 0
     stopping: bool
-    access_log_enabled: bool
     streamed_body: Optional[Callable[[], StreamedBody]]
 
     def make_task(self, connection: Connection,
                   item: Union[Request, errors.HTTPError]) -> Task: ...
 
-    def log_access(self, connection: Connection, task: Task) -> None: ...
+    def request_finished(self, connection: Connection, task: Task) -> None:
+        """A task is done (answered, or given up): count it, log it, report it."""
 
     def forget(self, connection: Connection) -> None: ...
 

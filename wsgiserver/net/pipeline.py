@@ -42,7 +42,7 @@ MAX_PENDING = 16  # parsed requests waiting: reading stops here (a pipelining fl
 class PipelineConnection(Protocol):
     """What a pipeline needs of its connection (connection.Connection is one)."""
 
-    server: Any  # connection.Owner: make_task, pool, log_access, stopping
+    server: Any  # connection.Owner: make_task, pool, request_finished, stopping
     loop: EventLoop
     lock: threading.Lock
     output: OutputQueue
@@ -147,8 +147,7 @@ class Pipeline:
         if task.request is not None:
             close_body(task.request.body)
         connection = self.connection
-        if connection.server.access_log_enabled:
-            connection.server.log_access(connection, task)
+        connection.server.request_finished(connection, task)
         with connection.lock:
             self.busy = False
             if not task.keep_alive or connection.server.stopping or (

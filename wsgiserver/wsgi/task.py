@@ -31,7 +31,7 @@ class AppTask:
     # Slots: a task is made per request, and its attributes are hit in the hot path.
     __slots__ = ("sink", "request", "environ", "app", "inline", "needs_thread", "status", "code",
                  "headers", "head", "writer", "result", "iterator", "keep_alive",
-                 "_pending_head", "_segment")
+                 "_pending_head", "_segment", "started")
 
     def __init__(self, sink: Sink, request: Request, environ: dict, app: Callable,
                  inline: bool = False) -> None:
