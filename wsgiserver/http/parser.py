@@ -197,10 +197,24 @@ class RequestParser:
     # -- feeding llhttp --
     def _feed_parser(self, data: bytes) -> None:
         window = self._window = self._carry + data if self._carry else data
+        scanner = self._scanner
+        if not self._carry and scanner.take_whole(data):
+            # The usual feed, one whole head and nothing after it: the cut loop
+            # below would make it one cut. Fed as it is, for fewer calls; its
+            # request line is plain HTTP/1.x (take_whole), so no RTSP/ICE scan.
+            self._alt_protocol = False
+            upgraded_at = self._feed_llhttp(data)
+            if upgraded_at is None:
+                if scanner.mode == AWAIT:
+                    scanner.give_up()  # as below
+                return
+            start = self._restart_after_upgrade(upgraded_at)
+        else:
+            start = 0
         # One scan per feed, and a cursor, keep _check_protocol linear in the input.
         self._alt_protocol = b"RTSP/" in window or b"ICE/" in window
         self._scan = 0
-        view, start, scanner, size = None, 0, self._scanner, len(data)
+        view, size = None, len(data)
         # llhttp is fed in cuts that end where the scanner says a limit is crossed
         # or a head ends, so every limit fires at the same byte for any split.
         while start < size and not self.finished and self._pending_method is None:
@@ -287,10 +301,10 @@ class RequestParser:
     # -- a method llhttp does not know --
     def _wait_for_method(self) -> bool:
         """After llhttp's "Invalid method": refuse now, or wait for the token's end."""
-        refusal = _refuse_method(bytes(self._scanner.line))
+        refusal = _refuse_method(self._scanner.request_line())
         if refusal is not None:
             raise refusal
-        self._pending_method = bytearray(self._scanner.line)
+        self._pending_method = bytearray(self._scanner.request_line())
         return True
 
     def _decide_method(self, data: bytes) -> None:
@@ -314,8 +328,10 @@ class RequestParser:
             raise errors.URITooLong(f"request target over {limit} bytes")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if not self._line_checked:
-            self._check_protocol()  # once per request: the request line is complete
+        if not self._line_checked:  # once per request: the request line is complete
+            self._line_checked = True
+            if self._alt_protocol:
+                self._check_protocol()
         self._field_count += 1
         limits = self.limits  # checked inline: this runs for every header of every request
         if limits.fields and self._field_count > limits.fields:
@@ -338,7 +354,9 @@ class RequestParser:
 
     def on_headers_complete(self) -> None:
         if not self._line_checked:
-            self._check_protocol()
+            self._line_checked = True
+            if self._alt_protocol:
+                self._check_protocol()
         self._in_head = False
         request = self._build_request()
         self._request = request
@@ -379,9 +397,8 @@ class RequestParser:
     def _check_protocol(self) -> None:
         # llhttp also accepts "RTSP/1.0" and "ICE/1.0" where RFC 9112 §2.3
         # requires "HTTP/"; it reports only the numbers, so look at the bytes.
-        self._line_checked = True
-        if not self._alt_protocol:
-            return
+        # Called once per request (the callers set _line_checked), and only
+        # when the feed holds "RTSP/" or "ICE/" at all (_feed_parser).
         after_target = bytes(self._url[-16:]) + b" "
         found = self._window.find(after_target, self._scan)
         if found < 0:

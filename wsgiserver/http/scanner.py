@@ -17,15 +17,19 @@ the one a byte-by-byte feed gives, for any split.
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Optional
 
 from .. import errors
 
 # AWAIT: a head has ended and llhttp has not yet said what follows (begin_body).
-_HEAD, AWAIT, _BODY, _CHUNK_LINE, _CHUNK_DATA, _TRAILERS, _BLIND = range(7)
+HEAD, AWAIT, _BODY, _CHUNK_LINE, _CHUNK_DATA, _TRAILERS, _BLIND = range(7)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _SIZE_BYTES = 20  # llhttp refuses a chunk size of more than 16 hex digits
 _LINE_KEPT = 8192  # of a request line, the bytes kept for the checks that need them
+# A request line take_whole may skip the checks for: three parts of visible
+# ASCII, one SP between them, HTTP/1.0 or 1.1 (what clients send).
+_PLAIN_LINE = re.compile(rb"[!-~]+ [!-~]+ HTTP/1\.[01]\r\n")
 
 Cut = tuple[int, Optional[errors.HTTPError]]
 
@@ -48,7 +52,11 @@ class Scanner:
         # A line takes at least 4 bytes ("a:" CRLF): a head shorter than this
         # cannot have too many, and is not counted (the fast path stays cheap).
         self._few_lines_bytes = 4 * fields if fields else head_limit
+        # The longest request line a whole head may have: a longer one may
+        # cross the target limit, found byte by byte on the slow path.
+        self._whole_line = min(target_limit or _LINE_KEPT, _LINE_KEPT)
         self.line = bytearray()  # the start of the current request line
+        self.taken = b""  # a head take_whole took, until begin_body
         # Field lines of this request's head and trailers, as _field_cut counts
         # them; set where a head's request line starts (not in begin_head, which
         # runs for every request, even one that takes _cut_whole_head).
@@ -58,11 +66,12 @@ class Scanner:
 
     def begin_head(self) -> None:
         """A new request may start here (after a request, or a parser restart)."""
-        # _reset(_HEAD), inlined: this runs for every request.
-        self.mode, self.count, self.tail, self.remaining, self.size = _HEAD, 0, b"", 0, b""
+        # _reset(HEAD), inlined: this runs for every request.
+        self.mode, self.count, self.tail, self.remaining, self.size = HEAD, 0, b"", 0, b""
         self.line.clear()
         self.line_done = False
         self.target_start = -1  # head offset of the target's first byte, once known
+        self.taken = b""
 
     def begin_body(self, chunked: bool, length: Optional[int]) -> None:
         """The head just ended (llhttp called on_headers_complete): what follows it."""
@@ -71,6 +80,8 @@ class Scanner:
         elif length:
             self._reset(_BODY)
             self.remaining = length
+        elif self.taken:  # take_whole changed only these: begin_head, in short
+            self.mode, self.taken = HEAD, b""
         else:
             self.begin_head()
 
@@ -84,6 +95,7 @@ class Scanner:
         self.tail = b"\r\n" if mode == _TRAILERS else b""
         self.remaining = 0
         self.size = b""  # the chunk-size digits seen so far
+        self.taken = b""
         self.field_bytes, self.suspect = 0, False  # a trailer section starts a line
 
     def cut(self, data: bytes, start: int) -> Cut:
@@ -95,7 +107,7 @@ class Scanner:
             if not self.remaining:
                 self._reset(_CHUNK_LINE) if mode == _CHUNK_DATA else self.begin_head()
             return end, None
-        if mode == _HEAD:
+        if mode == HEAD:
             if self.count == 0:  # the usual case first: a whole head in one cut
                 whole = self._cut_whole_head(data, start)
                 if whole is not None:
@@ -106,6 +118,44 @@ class Scanner:
         if mode == _TRAILERS:
             return self._cut_section(data, start, self.begin_head)
         return len(data), None
+
+    def take_whole(self, data: bytes) -> bool:
+        """The usual feed, taken without cutting: True if `data` is exactly one
+        whole head at a request's start, under every limit, with a plain
+        request line, and nothing after it. llhttp may then be fed all of it at
+        once; the scanner awaits begin_body, as after cut() returned len(data).
+
+        Only heads _cut_whole_head also takes whole (so the events are the same
+        as cut() gives), tested with fewer calls: one regex match checks the
+        request line as _check_request_line does, and more (HTTP/1.0 or 1.1
+        only, so no RTSP/ICE line either way). Anything else is left to cut().
+        """
+        size = len(data)
+        if self.mode != HEAD or self.count or size > self._whole_window:
+            return False
+        end = size - 4
+        if data.find(b"\r\n\r\n") != end:
+            return False
+        plain = _PLAIN_LINE.match(data)
+        # The line's LF must come before the empty line's CRLF (as _cut_whole_head finds it).
+        if plain is None or plain.end() > min(end, self._whole_line):
+            return False
+        lines = self._whole_lines
+        if end > self._few_lines_bytes:
+            lines = data.count(b"\n", 0, end)  # as in _cut_whole_head
+            if lines > self._whole_lines:
+                return False
+        # Nothing else changes: count, tail and line stay as begin_head left them.
+        self.taken = data  # its first line is the request line (request_line)
+        self.fields_seen = lines
+        self.mode = AWAIT
+        return True
+
+    def request_line(self) -> bytes:
+        """The current request's line so far (at most _LINE_KEPT bytes of it)."""
+        if self.taken:
+            return self.taken[:self.taken.find(b"\n") + 1]
+        return bytes(self.line)
 
     # -- a request head --
     def _cut_head(self, data: bytes, start: int) -> Cut:
@@ -139,7 +189,7 @@ class Scanner:
             lines = data.count(b"\n", start, end)  # the request line, all fields but the last
             if lines > self._whole_lines:
                 return None
-        if line_end - start > min(self.target_limit or _LINE_KEPT, _LINE_KEPT):
+        if line_end - start > self._whole_line:
             return None  # the target may cross its limit: found byte by byte below
         line = data[start:line_end]
         if _check_request_line(line) is not None:
