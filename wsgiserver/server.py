@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import threading
 import time
 from time import perf_counter
@@ -51,7 +52,10 @@ class WSGIServer:
     """An epoll WSGI server. `serve_forever()` runs it; `shutdown()` stops it."""
 
     def __init__(self, app: Optional[Callable] = None, host: str = "0.0.0.0",
-                 port: int = 8000, **options: Any) -> None:
+                 port: int = 8000, sockets: Optional[list[socket.socket]] = None,
+                 **options: Any) -> None:
+        """Bind `host:port` (or the `bind` setting's addresses), or serve on `sockets`
+        already bound and listening (a worker given its master's sockets)."""
         _check_app(app)  # before any socket is bound: a mistake leaves nothing listening
         self.config = Config.from_options(**options)
         self.app = app or not_found_app
@@ -71,8 +75,10 @@ class WSGIServer:
         # `stats.requests` is counted: the access log, metrics, hooks.
         self.observers: list[Callable[[Connection, Task], None]] = []
         self._stopped = threading.Event()
-        binds = self.config.bind or [f"{host}:{port}"]
-        self.sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
+        if sockets is None:
+            binds = self.config.bind or [f"{host}:{port}"]
+            sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
+        self.sockets = sockets
         name, port_text = self._server_name()
         self.base_environ = base_environ(name, port_text, multithread=self.config.threads > 0,
                                          multiprocess=self.config.workers > 1)
