@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
+from dataclasses import dataclass, field
 from typing import NoReturn, Optional
 
 from .appload import load_app
 from .errors import ConfigError
 from .observe.log import error_log, setup_logging
-from .settings import SECTIONS, SETTINGS, Config, Setting, default_port, parse_port
+from .settings import SECTIONS, SETTINGS, Config, Setting, default_port, parse_port, source
 from .version import __version__
 
 USAGE = "wsgiserver [MODULE:APP] [PORT] [options]"
@@ -24,12 +26,16 @@ EPILOG = """examples:
 class OneLineParser(argparse.ArgumentParser):
     """argparse, but a mistake is one line on stderr, not usage plus a message."""
 
+    where = ""  # "$WSGISERVER_CMD_ARGS: " while that is parsed
+
     def error(self, message: str) -> NoReturn:
-        fail(f"{message} (see --help)")
+        fail(f"{self.where}{message} (see --help)")
 
 
 def fail(message: str) -> NoReturn:
-    print(f"wsgiserver: error: {message}", file=sys.stderr)
+    """Each line of `message` (one per problem) on stderr, then exit 2."""
+    for line in message.splitlines():
+        print(f"wsgiserver: error: {line}", file=sys.stderr)
     sys.exit(2)
 
 
@@ -49,9 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
-    if setting.flag:
+    if setting.flag:  # --preload sets True; --no-sendfile sets False
         group.add_argument(*setting.flags, dest=setting.name, action="store_const",
-                           const=True, default=None, help=setting.description)
+                           const=not setting.default, default=None,
+                           help=setting.description)
         return
     group.add_argument(*setting.flags, dest=setting.name, metavar=setting.metavar,
                        action="append" if setting.repeatable else "store",
@@ -83,10 +90,30 @@ def options_from(args: argparse.Namespace) -> dict:
             if s.flags and getattr(args, s.name) is not None}
 
 
+@dataclass
+class Gathered:
+    """The merged options of every layer, where each came from, and the app to load."""
+
+    options: dict = field(default_factory=dict)
+    origins: dict = field(default_factory=dict)
+    spec: Optional[str] = None
+    config_file: Optional[str] = None
+
+    @property
+    def app_name(self) -> Optional[str]:
+        return self.spec or self.options.get("paste")
+
+
 def main(argv: Optional[list[str]] = None) -> None:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
-        server, spec = _create_server(args)
+        gathered = gather(parser, args)
+        if gathered.options.get("print_config"):
+            print_config(gathered)
+        if gathered.options.get("check_config"):
+            check_config(gathered)
+        server, spec = _create_server(gathered)
     except ConfigError as error:
         fail(str(error))
     _announce(server, spec)
@@ -95,18 +122,93 @@ def main(argv: Optional[list[str]] = None) -> None:
     error_log.info("Stopped")
 
 
-def _create_server(args: argparse.Namespace):
-    from .server import WSGIServer  # after argument errors, which need none of it
+def gather(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Gathered:
+    """Every layer, lowest first: defaults ($PORT, $WEB_CONCURRENCY), the config file,
+    $WSGISERVER_CMD_ARGS, the command line (gunicorn's order)."""
+    env_args = _env_args(parser)
+    cli_spec, cli = _layer(args)
+    env_spec, env = _layer(env_args) if env_args else (None, {})
+    location = cli.get("config") or env.get("config") or source.default_location()
+    loaded = source.load_location(location) if location else source.Loaded("")
+    defaults = source.environment_defaults()
+    source.warn(loaded.warnings)
+    for layer in (defaults, loaded):
+        layer.raise_errors()
+    port_origin = "default ($PORT)" if os.environ.get("PORT") else "default"
+    options, origins = source.merge([
+        (port_origin, {"bind": [f"0.0.0.0:{default_port()}"]}),
+        ("default ($WEB_CONCURRENCY)", defaults.options),
+        (f"file {location}", loaded.options),
+        (f"env ${source.ENV_ARGS}", env), ("cli", cli)])
+    spec = cli_spec or env_spec or options.get("wsgi_app")
+    return Gathered(options, origins, spec, location)
 
+
+def _env_args(parser: argparse.ArgumentParser) -> Optional[argparse.Namespace]:
+    text = os.environ.get(source.ENV_ARGS, "")
+    if not text.strip():
+        return None
+    parser.where = f"${source.ENV_ARGS}: "
+    try:
+        return parser.parse_args(shlex.split(text))
+    except ValueError as error:  # shlex: an unclosed quote
+        raise ConfigError(f"${source.ENV_ARGS}: {error}") from None
+    finally:
+        parser.where = ""
+
+
+def _layer(args: argparse.Namespace) -> tuple[Optional[str], dict]:
+    """(app spec, options) of one parsed command line; a PORT argument is its bind."""
     spec, port = split_targets(args.targets)
     options = options_from(args)
-    config = Config.from_options(**options)
+    if port is not None:
+        if options.get("bind"):
+            raise ConfigError("give either a PORT argument or --bind, not both")
+        options["bind"] = [f"0.0.0.0:{port}"]
+    return spec, options
+
+
+def print_config(gathered: Gathered) -> NoReturn:
+    config = Config.from_options(**gathered.options)
+    for line in source.print_lines(config.values, gathered.origins):
+        print(line)
+    sys.exit(0)
+
+
+def check_config(gathered: Gathered) -> NoReturn:
+    """Validate every setting and load the app (binding nothing): exit 0, or fail."""
+    config = Config.from_options(**gathered.options)
+    from .net.listeners import parse_bind
+    for address in config.bind or ():
+        parse_bind(address)
+    try:
+        _load_app(gathered)
+    except ConfigError:
+        raise
+    except Exception as error:  # the app's own import-time bug, in one line
+        raise ConfigError(f"cannot load the app: {type(error).__name__}: {error}") from None
+    where = gathered.config_file or "no config file"
+    print(f"wsgiserver: config OK ({where}; app: {gathered.app_name or 'none'})")
+    sys.exit(0)
+
+
+def _load_app(gathered: Gathered):
+    paste = gathered.options.get("paste")
+    if paste and gathered.spec:
+        raise ConfigError("give either MODULE:APP or --paste, not both")
+    if paste:
+        from .pastedeploy import load_paste_app
+        return load_paste_app(paste)
+    return load_app(gathered.spec) if gathered.spec else None
+
+
+def _create_server(gathered: Gathered):
+    from .server import WSGIServer  # after argument errors, which need none of it
+
+    config = Config.from_options(**gathered.options)
     setup_logging(config.log_level, config.access_logfile)
-    app = load_app(spec) if spec else None
-    if port is not None and options.get("bind"):
-        raise ConfigError("give either a PORT argument or --bind, not both")
-    port = port if port is not None else default_port()
-    return WSGIServer(app, host="0.0.0.0", port=port, **options), spec
+    app = _load_app(gathered)
+    return WSGIServer(app, **gathered.options), gathered.app_name
 
 
 def _announce(server, spec: Optional[str]) -> None:

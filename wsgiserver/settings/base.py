@@ -36,4 +36,6 @@ class Setting:
     description: str
     metavar: str = ""
     repeatable: bool = False
-    flag: bool = False  # a bare --flag on the command line sets it to True
+    flag: bool = False  # a bare --flag sets it to the opposite of its default
+    # Other names a config file or WSGIServer(...) may use: gunicorn's, where ours differ.
+    aliases: tuple[str, ...] = ()

@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import ConfigError
-from .table import DEFAULTS, SETTINGS_BY_NAME
+from .base import Setting
+from .table import CANONICAL, DEFAULTS, SETTINGS_BY_NAME
 
 
 def default_port() -> int:
-    return parse_port(os.environ.get("PORT", "8000"))
+    return parse_port(os.environ.get("PORT") or "8000")  # an empty $PORT is unset
 
 
 def parse_port(text: Any) -> int:
@@ -53,7 +54,7 @@ RENAMED = {"keep_alive": "keepalive"}  # 0.1: keep_alive was seconds here, a fla
 def _current_name(name: str) -> str:
     new = RENAMED.get(name)
     if new is None:
-        return name
+        return CANONICAL.get(name, name)  # gunicorn's name of one of ours: accesslog
     warnings.warn(f"the setting {name!r} is now called {new!r}", DeprecationWarning,
                   stacklevel=4)
     return new
@@ -63,12 +64,20 @@ def _convert(name: str, raw: Any) -> Any:
     setting = SETTINGS_BY_NAME.get(name)
     if setting is None:
         raise ConfigError(f"unknown option {name!r}")
-    if raw is None:
-        return None
     try:
-        if setting.repeatable:
-            items = [raw] if isinstance(raw, str) else list(raw)
-            return [setting.validator(item) for item in items]
-        return setting.validator(raw)
+        return validate(setting, raw)
     except ConfigError as error:
         raise ConfigError(f"{setting.flags[0] if setting.flags else name}: {error}") from None
+
+
+def validate(setting: Setting, raw: Any) -> Any:
+    """The typed value of `setting` from a raw one (None stays None), or ConfigError."""
+    if raw is None:
+        return None
+    if not setting.repeatable:
+        return setting.validator(raw)
+    if isinstance(raw, str):
+        raw = [raw]
+    elif not isinstance(raw, (list, tuple)):
+        raise ConfigError(f"expected text or a list of text, got {raw!r}")
+    return [setting.validator(item) for item in raw]

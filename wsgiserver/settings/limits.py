@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import LIMITS, Setting
-from .validators import non_negative_int, text_value
+from .validators import address_list, non_negative_int
 
 SETTINGS = (
     Setting("limit_request_line", LIMITS, ("--limit-request-line",), non_negative_int, 4094,
@@ -30,7 +30,7 @@ SETTINGS = (
     Setting("limit_request_body", LIMITS, ("--limit-request-body",), non_negative_int,
             100 * 2**20,
             "largest request body in bytes (0 = unlimited); larger gives 413", "BYTES"),
-    Setting("forwarded_allow_ips", LIMITS, ("--forwarded-allow-ips",), text_value,
+    Setting("forwarded_allow_ips", LIMITS, ("--forwarded-allow-ips",), address_list,
             "127.0.0.1,::1",
             "comma-separated proxy addresses trusted to set the scheme with "
             "X-Forwarded-Proto / X-Forwarded-Protocol / X-Forwarded-SSL ('*' trusts all)",

@@ -7,7 +7,8 @@ from .validators import LOG_LEVELS, log_level, text_value
 
 SETTINGS = (
     Setting("log_level", LOGGING, ("--log-level",), log_level, "info",
-            "error log level: " + ", ".join(LOG_LEVELS), "LEVEL"),
+            "error log level: " + ", ".join(LOG_LEVELS), "LEVEL", aliases=("loglevel",)),
     Setting("access_logfile", LOGGING, ("--access-logfile",), text_value, None,
-            "write an access log line per request to FILE ('-' is stdout)", "FILE"),
+            "write an access log line per request to FILE ('-' is stdout)", "FILE",
+            aliases=("accesslog",)),
 )

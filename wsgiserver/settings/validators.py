@@ -13,6 +13,8 @@ LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
 def non_negative_int(text: Any) -> int:
+    if isinstance(text, (bool, float)):  # int() would take True and 2.5 as 1 and 2
+        raise ConfigError(f"expected a whole number, got {text!r}")
     try:
         value = int(text)
     except (TypeError, ValueError):
@@ -31,6 +33,13 @@ def log_level(text: Any) -> str:
 
 def text_value(text: Any) -> str:
     return str(text)
+
+
+def address_list(value: Any) -> str:
+    """Comma-separated addresses, from text or (in a config file, as gunicorn) a list."""
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item).strip() for item in value)
+    return str(value)
 
 
 def boolean(value: Any) -> bool:
