@@ -46,7 +46,7 @@ class Owner(Protocol):
     """What a connection needs from the server that accepted it."""
 
     loop: EventLoop
-    config: Any  # the settings: read_timeout, keepalive, limit_request_*
+    config: Any  # the settings: read_timeout, keepalive, limit_request_*, sendfile
     pool: Any  # the thread pool (`submit`), None with --threads 0
     stopping: bool
     streamed_body: Optional[Callable[[], StreamedBody]]
@@ -72,7 +72,7 @@ class Connection:
         self.parser = RequestParser(Limits.from_config(server.config),
                                     streamed_body=server.streamed_body)
         self.lock = threading.Lock()
-        self.output = OutputQueue(sock, self.lock)
+        self.output = OutputQueue(sock, self.lock, sendfile=server.config.sendfile)
         self.pipeline = Pipeline(self)
         self.phase = OPEN  # see state.py
         self.peer_eof = False  # the client shut down its side: no more requests

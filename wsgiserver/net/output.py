@@ -23,15 +23,18 @@ from ..http.exchange import FileSegment
 HIGH_WATER = 1 << 20
 LOW_WATER = 256 * 1024
 IOV_MAX = 64
+READ_CHUNK = 256 * 1024  # per read() with --no-sendfile
 _MSG_MORE = getattr(socket, "MSG_MORE", 0)
 
 Item = Union[bytes, memoryview, FileSegment]
 
 
 class OutputQueue:
-    def __init__(self, sock: socket.socket, lock: threading.Lock) -> None:
+    def __init__(self, sock: socket.socket, lock: threading.Lock, sendfile: bool = True) -> None:
         self.sock = sock
         self.fd = sock.fileno()
+        # --no-sendfile: file segments go by pread() and send() (gunicorn's sendfile=False)
+        self.send_file_bytes = _sendfile if sendfile else self._read_and_send
         self.items: collections.deque[Item] = collections.deque()
         self.size = 0  # unsent bytes, file segments included
         self.broken = False  # a send failed: the peer is gone, nothing more can go out
@@ -104,7 +107,7 @@ class OutputQueue:
 
     def _send_segment(self, segment: FileSegment) -> bool:
         if segment.remaining:
-            self.size -= _sendfile(self.fd, segment)
+            self.size -= self.send_file_bytes(self.fd, segment)
             self.last_sent = time.monotonic()
         if segment.remaining:
             return False
@@ -153,6 +156,16 @@ class OutputQueue:
             sent -= len(item)
             items.popleft()
         return True
+
+
+    def _read_and_send(self, sock_fd: int, segment: FileSegment) -> int:
+        """What _sendfile does, without os.sendfile: bytes sent (raises BlockingIOError)."""
+        data = os.pread(segment.fd, min(segment.remaining, READ_CHUNK), segment.offset)
+        if not data:
+            raise OSError("file truncated while being sent")
+        sent = self.sock.send(data)  # what the socket did not take is read again later
+        segment.advance(sent)
+        return sent
 
 
 def _sendfile(sock_fd: int, segment: FileSegment) -> int:

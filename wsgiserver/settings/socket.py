@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .base import SOCKET, Setting
-from .validators import non_negative_int, text_value
+from .validators import boolean, non_negative_int, text_value
 
 SETTINGS = (
     Setting("bind", SOCKET, ("-b", "--bind"), text_value, None,
@@ -12,4 +12,8 @@ SETTINGS = (
             "ADDRESS", repeatable=True),
     Setting("backlog", SOCKET, ("--backlog",), non_negative_int, 2048,
             "connections waiting to be accepted (the listen() backlog)", "N"),
+    Setting("sendfile", SOCKET, ("--no-sendfile",), boolean, True,
+            "--no-sendfile sends static files and wsgi.file_wrapper bodies with read() "
+            "and send() instead of os.sendfile (for file systems where sendfile is "
+            "broken, e.g. some network or virtual-machine shares)", flag=True),
 )
