@@ -5,17 +5,16 @@
 
 It starts gunicorn and wsgiserver exactly as the suite does, runs the case
 table (tests/parity/cases/*.toml) whole and byte by byte, counts identical
-cases, documented differences and failures, and lists gunicorn's
-command-line options (`gunicorn --help`) next to ours (`python -m wsgiserver
---help`). tests/parity/test_parity_report.py fails when the file is stale.
+cases, documented differences and failures, and lists every gunicorn setting
+next to ours, from the settings tables (wsgiserver/settings/, with gunicorn's in
+wsgiserver/settings/gunicorn.py). tests/parity/test_parity_report.py fails when
+the file is stale.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
-import re
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -29,95 +28,9 @@ for path in (str(REPO), str(PARITY)):
 
 import parity_harness as harness  # noqa: E402
 
-# gunicorn options we do not have, and why. An option of gunicorn's whose long
-# flag is in our --help is reported as supported, whatever this table says.
-WHY_NOT = {
-    "--config": "no config file: every setting is a flag or a WSGIServer(...) keyword",
-    "--worker-class": "one worker model: an epoll loop plus a thread pool (--threads)",
-    "--worker-connections": "no per-worker connection cap; --backlog bounds the accept queue "
-                            "and --limit-per-client caps each client address",
-    "--max-requests": "workers are not recycled",
-    "--max-requests-jitter": "workers are not recycled",
-    "--timeout": "no worker heartbeat: a stuck app thread is not killed; --read-timeout "
-                 "bounds slow clients instead",
-    "--reload": "no code reloading; use a file watcher around the process",
-    "--reload-engine": "no code reloading",
-    "--reload-extra-file": "no code reloading",
-    "--spew": "no line tracing",
-    "--check-config": "configuration errors already stop start-up with one line and exit 2",
-    "--print-config": "settings are listed, with defaults, by --help",
-    "--preload": "the app is always loaded once at start-up, before serving",
-    "--no-sendfile": "static files and wsgi.file_wrapper always use os.sendfile",
-    "--reuse-port": "SO_REUSEPORT is not offered",
-    "--chdir": "serves from the current directory; cd first",
-    "--daemon": "runs in the foreground; use a process manager",
-    "--env": "set variables in the environment that starts the server",
-    "--pid": "no pid file; use a process manager",
-    "--worker-tmp-dir": "no heartbeat files",
-    "--user": "no privilege dropping; start as the user that should run the app",
-    "--group": "no privilege dropping",
-    "--umask": "no umask setting",
-    "--initgroups": "no privilege dropping",
-    "--disable-redirect-access-to-syslog": "no syslog",
-    "--access-logformat": "one fixed access-log line format",
-    "--error-logfile": "the error log goes to stderr",
-    "--capture-output": "stdout and stderr are not redirected",
-    "--logger-class": "logging is the standard `logging` module; configure it in code",
-    "--log-config": "configure `logging` in code",
-    "--log-config-json": "configure `logging` in code",
-    "--log-syslog-to": "no syslog",
-    "--log-syslog": "no syslog",
-    "--log-syslog-prefix": "no syslog",
-    "--log-syslog-facility": "no syslog",
-    "--enable-stdio-inheritance": "stdio is always inherited",
-    "--statsd-host": "no metrics",
-    "--dogstatsd-tags": "no metrics",
-    "--statsd-prefix": "no metrics",
-    "--enable-backlog-metric": "no metrics",
-    "--name": "no process title",
-    "--pythonpath": "the current directory is on sys.path; set PYTHONPATH for more",
-    "--paste": "no PasteDeploy; load the app with MODULE:factory()",
-    "--proxy-protocol": "no PROXY protocol",
-    "--proxy-allow-from": "no PROXY protocol",
-    "--protocol": "HTTP only (no uwsgi protocol)",
-    "--uwsgi-allow-from": "HTTP only (no uwsgi protocol)",
-    "--keyfile": "no TLS: terminate TLS in a proxy in front",
-    "--certfile": "no TLS",
-    "--ssl-version": "no TLS",
-    "--cert-reqs": "no TLS",
-    "--ca-certs": "no TLS",
-    "--suppress-ragged-eofs": "no TLS",
-    "--do-handshake-on-connect": "no TLS",
-    "--ciphers": "no TLS",
-    "--http-protocols": "HTTP/1.0 and 1.1 only",
-    "--http2-cleartext": "no HTTP/2",
-    "--http2-max-concurrent-streams": "no HTTP/2",
-    "--http2-initial-window-size": "no HTTP/2",
-    "--http2-max-frame-size": "no HTTP/2",
-    "--http2-max-header-list-size": "no HTTP/2",
-    "--paste-global": "no PasteDeploy",
-    "--permit-obsolete-folding": "obsolete line folding is always refused (RFC 9112 5.2)",
-    "--strip-header-spaces": "a space before a field's colon is always refused (RFC 9112 5.1)",
-    "--permit-unconventional-http-method": "methods are those llhttp knows",
-    "--permit-unconventional-http-version": "only HTTP/1.x is served",
-    "--casefold-http-method": "methods are case-sensitive (RFC 9110 9.1)",
-    "--forwarder-headers": "no trusted-proxy headers",
-    "--header-map": "always gunicorn's default, drop: a field name with '_' is dropped",
-    "--asgi-loop": "WSGI only",
-    "--asgi-lifespan": "WSGI only",
-    "--asgi-disconnect-grace-period": "WSGI only",
-    "--websocket-max-message-size": "no WebSocket",
-    "--http-parser": "always llhttp (httptools)",
-    "--root-path": "WSGI only (ASGI root path)",
-    "--dirty-app": "no dirty worker pool",
-    "--dirty-workers": "no dirty worker pool",
-    "--dirty-timeout": "no dirty worker pool",
-    "--dirty-threads": "no dirty worker pool",
-    "--dirty-graceful-timeout": "no dirty worker pool",
-    "--control-socket": "no control socket; signals (SIGTERM, SIGINT) only",
-    "--control-socket-mode": "no control socket",
-    "--no-control-socket": "no control socket",
-}
+from wsgiserver.settings import SETTINGS, SETTINGS_BY_NAME  # noqa: E402
+from wsgiserver.settings.gunicorn import GUNICORN, GUNICORN_BY_NAME, ours  # noqa: E402
+
 # Notes on options both servers have, where the meaning is not quite the same.
 SAME_NAME_NOTES = {
     "--bind": "HOST:PORT, [IPV6]:PORT or unix:PATH, repeatable, as gunicorn",
@@ -135,8 +48,15 @@ SAME_NAME_NOTES = {
     "--backlog": "same meaning and default, 2048",
     "--access-logfile": "same; '-' is stdout",
     "--log-level": "same levels",
-    "--version": "prints the version",
-    "--help": "",
+    "--config": "a Python file of `name = value` lines with gunicorn's names, or "
+                "python:MODULE; without -c, ./wsgiserver.conf.py, else ./gunicorn.conf.py",
+    "--check-config": "also loads the app; exit 0, or 2 with one line per problem",
+    "--print-config": "every setting as `name = value  # origin` (default, file, env, cli)",
+    "--paste": "PasteDeploy ini's [app:main]; `use = egg:wsgiserver` serves a "
+               "[server:main]; extra `wsgiserver[paste]`",
+    "--no-sendfile": "read() and send() instead of os.sendfile, for static files and "
+                     "wsgi.file_wrapper",
+    "--reuse-port": "SO_REUSEPORT on every TCP listening socket",
 }
 # Our options gunicorn has nothing like, and what they are for.
 STATIC_NOTE = "static files are served by the server itself; gunicorn serves only the app"
@@ -167,40 +87,34 @@ OURS_ONLY = {
 
 # -- command-line options ----------------------------------------------------------
 
-def help_flags(command: list[str]) -> list[tuple[str, str]]:
-    """(long flag, the option's first help line) of every option `command --help` lists."""
-    text = subprocess.run(command + ["--help"], capture_output=True, text=True, timeout=60,
-                          cwd=REPO, check=True).stdout
-    found = []
-    for line in text.splitlines():
-        if not line.startswith("  -"):
-            continue
-        flags = re.findall(r"--[A-Za-z0-9_-]+", line)
-        if flags:
-            found.append((flags[0], " ".join(line.split()[1:])))
-    return found
+def long_flag(flags: tuple[str, ...]) -> str:
+    return next((flag for flag in flags if flag.startswith("--")), flags[0] if flags else "")
 
 
 def options_rows() -> list[tuple[str, str, str]]:
-    """(gunicorn flag, our flag or 'not supported', note) for every gunicorn option."""
-    ours = {flag for flag, _ in help_flags([sys.executable, "-m", "wsgiserver"])}
-    ours |= {flag.replace("_", "-") for flag in ours}
+    """(gunicorn's flag or name, ours or 'not supported', note) for every gunicorn setting,
+    from gunicorn's table (wsgiserver/settings/gunicorn.py) and our settings table."""
     rows = []
-    for flag, _ in help_flags([sys.executable, "-m", "gunicorn"]):
-        if flag in ours or flag.replace("_", "-") in ours:
-            rows.append((flag, flag, SAME_NAME_NOTES.get(flag, "")))
-        else:
-            rows.append((flag, "not supported", WHY_NOT.get(flag, "**not reviewed yet**")))
+    for theirs in GUNICORN:
+        label = long_flag(theirs.flags) or theirs.name
+        name = ours(theirs.name)
+        if name is None:
+            rows.append((label, "not supported", theirs.why_not or "not supported yet"))
+            continue
+        setting = SETTINGS_BY_NAME[name]
+        mine = long_flag(setting.flags) or name
+        notes = [SAME_NAME_NOTES.get(label, "")]
+        if name != theirs.name:  # an alias: the config file takes gunicorn's name too
+            notes.insert(0, f"gunicorn's `{theirs.name}` is our `{name}`")
+        rows.append((label, mine, "; ".join(note for note in notes if note)))
     return rows
 
 
 def ours_only_rows() -> list[tuple[str, str]]:
-    """(our flag, note) for every option of ours that gunicorn's --help does not list."""
-    theirs = {flag.replace("_", "-") for flag, _ in help_flags([sys.executable, "-m",
-                                                                "gunicorn"])}
-    return [(flag, OURS_ONLY.get(flag, ""))
-            for flag, _ in help_flags([sys.executable, "-m", "wsgiserver"])
-            if flag.replace("_", "-") not in theirs]
+    """(our flag, note) for every setting of ours that gunicorn does not have."""
+    return [(long_flag(s.flags), OURS_ONLY.get(long_flag(s.flags), ""))
+            for s in SETTINGS
+            if s.flags and not ({s.name, *s.aliases} & set(GUNICORN_BY_NAME))]
 
 
 # -- outcomes ----------------------------------------------------------------------
@@ -329,17 +243,19 @@ def render(cases: list[harness.Case], outcomes: dict[str, dict],
     for case in failing:
         first = _first_problem(outcomes[case.id]["problems"][0])
         out.append(f"- **{case.id}** ({case.category}): {case.note} Problem: {first}")
-    out += ["", "## Command-line options", "",
-            "Every option `gunicorn --help` lists, and ours (`python -m wsgiserver "
-            "--help`).", ""]
+    out += ["", "## Settings and command-line options", "",
+            "Every setting gunicorn has (its flag, or its config-file name where it has "
+            "none), and ours: generated from our settings table (`wsgiserver/settings/`) "
+            "and the table of gunicorn's settings with the reason for each we lack "
+            "(`wsgiserver/settings/gunicorn.py`), the same table that makes a config "
+            "file's unsupported setting one warning line.", ""]
     out += _table(["gunicorn", "wsgiserver", "notes"],
-                  [[f"`{g}`", f"`{w}`" if w.startswith("-") else w, note]
+                  [[f"`{g}`", w if w == "not supported" else f"`{w}`", note]
                    for g, w, note in options])
-    supported = sum(1 for _, w, _ in options if w.startswith("-"))
-    out += ["", f"{supported} of {len(options)} gunicorn options have an equivalent.", ""]
+    supported = sum(1 for _, w, _ in options if w != "not supported")
+    out += ["", f"{supported} of {len(options)} gunicorn settings are supported.", ""]
     out += ["## Options only wsgiserver has", "",
-            "Every option of `python -m wsgiserver --help` that `gunicorn --help` does not "
-            "list.", ""]
+            "Every command-line option of ours that gunicorn has no setting for.", ""]
     out += _table(["wsgiserver", "notes"], [[f"`{w}`", note] for w, note in ours_only_rows()])
     out.append("")
     return "\n".join(out)
