@@ -241,6 +241,7 @@ def test_the_precedence_chain_takes_effect_in_a_running_server(tmp_path):
         server.wait_for_port(port)
         assert server.wait_for_stderr("threads: 2"), server.stderr_text
         assert f"127.0.0.1:{port}" in server.stderr_text
+        assert server.wait_for_stderr("config file: ./gunicorn.conf.py")
 
 
 @pytest.mark.parametrize("conf, message", [

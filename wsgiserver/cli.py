@@ -117,6 +117,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     except ConfigError as error:
         fail(str(error))
     _announce(server, spec)
+    if gathered.config_file:
+        error_log.info("config file: %s", gathered.config_file)
     from .process.serving import run
     run(server)
     error_log.info("Stopped")
