@@ -44,6 +44,7 @@ forwarded_allow_ips = ["10.0.0.1", "10.0.0.2"]
 limit_request_line = 2048
 limit_request_fields = 50
 limit_request_field_size = 4096
+reuse_port = True
 sendfile = False
 
 def when_ready(server):
@@ -66,7 +67,7 @@ def test_a_gunicorn_conf_py_becomes_our_settings(tmp_path):
         "access_logfile": "-", "log_level": "debug",
         "forwarded_allow_ips": "10.0.0.1,10.0.0.2", "limit_request_line": 2048,
         "limit_request_fields": 50, "limit_request_field_size": 4096,
-        "sendfile": False}
+        "reuse_port": True, "sendfile": False}
 
 
 def test_gunicorns_names_of_our_settings_are_aliases_in_the_api_too():

@@ -77,7 +77,8 @@ class WSGIServer:
         self._stopped = threading.Event()
         if sockets is None:
             binds = self.config.bind or [f"{host}:{port}"]
-            sockets = [bind_socket(parse_bind(b), self.config.backlog) for b in binds]
+            sockets = [bind_socket(parse_bind(b), self.config.backlog, self.config.reuse_port)
+                       for b in binds]
         self.sockets = sockets
         name, port_text = self._server_name()
         self.base_environ = base_environ(name, port_text, multithread=self.config.threads > 0,

@@ -37,9 +37,12 @@ def _port(text: str, bind: str) -> int:
     return int(text)
 
 
-def bind_socket(address: tuple, backlog: int) -> socket.socket:
+def bind_socket(address: tuple, backlog: int, reuse_port: bool = False) -> socket.socket:
+    """A listening socket; `reuse_port` sets SO_REUSEPORT (TCP only), so processes that
+    all set it may bind the same port and the kernel spreads connections among them."""
     try:
-        sock = _unix_socket(address[1]) if address[0] == "unix" else _inet_socket(*address)
+        sock = (_unix_socket(address[1]) if address[0] == "unix"
+                else _inet_socket(*address, reuse_port=reuse_port))
     except OSError as error:
         raise ConfigError(f"cannot listen on {format_address(address)}: "
                           f"{_describe(error)}") from None
@@ -48,10 +51,12 @@ def bind_socket(address: tuple, backlog: int) -> socket.socket:
     return sock
 
 
-def _inet_socket(family: int, host: str, port: int) -> socket.socket:
+def _inet_socket(family: int, host: str, port: int, reuse_port: bool = False) -> socket.socket:
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
     except OSError:
         sock.close()

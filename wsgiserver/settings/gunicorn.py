@@ -62,7 +62,7 @@ _TABLE = (
     ("print_config", "--print-config", ""),
     ("preload_app", "--preload", ""),
     ("sendfile", "--no-sendfile", ""),
-    ("reuse_port", "--reuse-port", "SO_REUSEPORT is not offered yet"),
+    ("reuse_port", "--reuse-port", ""),
     ("chdir", "--chdir", "serves from the current directory; cd first"),
     ("daemon", "-D --daemon", "runs in the foreground; use a process manager"),
     ("raw_env", "-e --env", "set variables in the environment that starts the server"),

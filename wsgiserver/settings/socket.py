@@ -12,6 +12,9 @@ SETTINGS = (
             "ADDRESS", repeatable=True),
     Setting("backlog", SOCKET, ("--backlog",), non_negative_int, 2048,
             "connections waiting to be accepted (the listen() backlog)", "N"),
+    Setting("reuse_port", SOCKET, ("--reuse-port",), boolean, False,
+            "set SO_REUSEPORT on the listening sockets, so other processes may bind "
+            "the same port and the kernel shares connections among them", flag=True),
     Setting("sendfile", SOCKET, ("--no-sendfile",), boolean, True,
             "--no-sendfile sends static files and wsgi.file_wrapper bodies with read() "
             "and send() instead of os.sendfile (for file systems where sendfile is "
