@@ -98,6 +98,8 @@ def test_wheel_holds_every_module_and_nothing_else(dist: Dist) -> None:
     modules = {name for name in names if not name.startswith("wsgiserver-")}
     assert modules == package_modules(dist.clone)
     assert b"wsgiserver = wsgiserver.cli:main" in entry_points
+    # PasteDeploy's `use = egg:wsgiserver` finds the server runner here.
+    assert b"[paste.server_runner]\nmain = wsgiserver.pastedeploy:server_runner" in entry_points
 
 
 def test_wheel_console_script_prints_version(wheel_venv: Venv, site: Path) -> None:
