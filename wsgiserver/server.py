@@ -19,6 +19,7 @@ from .net.listeners import Listener, bind_socket, parse_bind, url_for
 from .net.loop import EventLoop
 from .observe.log import access_enabled, access_line, access_log
 from .observe.stats import ServerStats
+from .observe.statsd import StatsdClient, count_log_records
 from .settings import Config
 from .static.dispatch import StaticFiles
 from .wsgi.environ import base_environ, connection_environ, request_environ, trusted_proxies
@@ -74,6 +75,8 @@ class WSGIServer:
         # Called as observer(connection, task) for each finished request, after
         # `stats.requests` is counted: the access log, metrics, hooks.
         self.observers: list[Callable[[Connection, Task], None]] = []
+        self.statsd: Optional[StatsdClient] = None
+        self._log_counter: Optional[logging.Handler] = None
         self._stopped = threading.Event()
         if sockets is None:
             binds = self.config.bind or [f"{host}:{port}"]
@@ -127,6 +130,39 @@ class WSGIServer:
         for observe in self.observers:
             observe(connection, task)
 
+    def record_stats(self, connection: Connection, task: Task) -> None:
+        self.stats.record(task.status_code, perf_counter() - task.started)
+
+    def sample_gauges(self) -> None:
+        """Fill the stats' gauges from what the server holds now (before they are published)."""
+        stats, pool = self.stats, self.pool
+        stats.open_connections = len(self.connections)
+        stats.busy_threads = pool.busy if pool is not None else 0
+        stats.queued = pool.queued if pool is not None else 0
+
+    def _start_metrics(self) -> None:
+        """Observers only when metrics are on, so a request costs nothing otherwise."""
+        config = self.config
+        if config.statsd_host is not None and self.statsd is None:
+            try:
+                self.statsd = StatsdClient(config.statsd_host, config.statsd_prefix,
+                                           config.dogstatsd_tags)
+            except OSError as error:
+                error_log.warning("statsd: cannot reach %s (%s); sending no metrics",
+                                  config.statsd_host, error)
+            else:
+                self.observers.append(self.statsd.observe)
+                self._log_counter = count_log_records(error_log, self.statsd)
+        if config.metrics_bind is not None and self.record_stats not in self.observers:
+            self.observers.append(self.record_stats)
+
+    def _stop_metrics(self) -> None:
+        if self.statsd is not None:
+            error_log.removeHandler(self._log_counter)
+            self.observers.remove(self.statsd.observe)
+            self.statsd.close()
+            self.statsd = None
+
     def log_access(self, connection: Connection, task: Task) -> None:
         remote = connection.addr[0] if isinstance(connection.addr, tuple) else "-"
         access_log.info(access_line(remote, task.request, task.status_code, task.body_sent))
@@ -166,6 +202,7 @@ class WSGIServer:
         # Looked up once: logging's level check is too slow to repeat per request.
         if access_enabled() and self.log_access not in self.observers:
             self.observers.append(self.log_access)
+        self._start_metrics()
         self.loop.thread_id = threading.get_ident()
         if self.config.threads > 0:
             self.pool = ThreadPool(self.config.threads)
@@ -233,5 +270,6 @@ class WSGIServer:
             listener.close(self.loop)
         if self.pool is not None:
             self.pool.shutdown(timeout=1.0)
+        self._stop_metrics()
         self.loop.close()
         self._stopped.set()

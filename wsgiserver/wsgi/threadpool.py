@@ -37,8 +37,11 @@ class ThreadPool:
         self._taken = 0    # jobs taken so far: poke() watches it for progress
         self._seen: Optional[tuple[int, float]] = None  # (_taken, since when) while jobs wait
         self._stopping = False
-        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
-                         for i in range(size)]
+        # One flag per thread, each written only by its own thread: a store is
+        # atomic where a shared `busy += 1` could lose updates and drift.
+        self._busy = [False] * size
+        self._threads = [threading.Thread(target=self._work, args=(i,), name=f"{name}-{i}",
+                                          daemon=True) for i in range(size)]
         for thread in self._threads:
             thread.start()
 
@@ -68,10 +71,21 @@ class ThreadPool:
             self._wake_one()
         return STALL_SECONDS
 
-    def _work(self) -> None:
+    @property
+    def busy(self) -> int:
+        """Threads running a job now (a sample, for metrics)."""
+        return sum(self._busy)
+
+    @property
+    def queued(self) -> int:
+        """Jobs waiting for a thread now."""
+        return len(self._jobs)
+
+    def _work(self, index: int) -> None:
         parked = threading.Lock()
         parked.acquire()
         jobs = self._jobs
+        busy = self._busy
         while True:
             try:
                 job, args = jobs.popleft()
@@ -80,11 +94,13 @@ class ThreadPool:
                     continue
                 return
             self._taken += 1  # a lost update between threads still shows progress
+            busy[index] = True
             try:
                 job(*args)
             except BaseException:
                 # Even SystemExit from an app must not kill a pool thread.
                 error_log.exception("unexpected error in worker thread")
+            busy[index] = False
             job = args = None  # the request, its body and socket: free them now
 
     def _park(self, parked: threading.Lock) -> bool:
