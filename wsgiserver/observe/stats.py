@@ -32,3 +32,14 @@ class ServerStats:
             self.by_class[status // 100 - 1] += 1
         self.buckets[bisect.bisect_left(DURATION_BUCKETS, seconds)] += 1
         self.duration_sum += seconds
+
+    def totals(self) -> dict[str, float]:
+        """The counters under the names of the scoreboard's totals, for one process
+        that has no master (the Prometheus page renders either)."""
+        values = {"requests": float(self.requests)}
+        values.update((f"status_{c}", float(n))
+                      for c, n in zip(STATUS_CLASSES, self.by_class, strict=True))
+        values.update((f"bucket_{i}", float(n)) for i, n in enumerate(self.buckets))
+        values.update(duration_sum=self.duration_sum, open_connections=self.open_connections,
+                      busy_threads=self.busy_threads, queued=self.queued)
+        return values

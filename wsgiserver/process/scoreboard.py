@@ -28,6 +28,10 @@ _COUNTERS = ("requests", *(f"status_{c}" for c in STATUS_CLASSES),
              "duration_sum", "open_connections", "busy_threads", "queued")
 FIELDS = ("pid", "state", "started", "heartbeat", *_COUNTERS)
 _INDEX = {name: i for i, name in enumerate(FIELDS)}
+# What only grows: a released slot's counts are kept in the master, so totals never
+# go down when a worker is replaced (Prometheus would read that as a reset).
+_CUMULATIVE = tuple(name for name in _COUNTERS
+                    if name not in ("open_connections", "busy_threads", "queued"))
 _WIDTH = len(FIELDS)
 MAX_SLOTS = 512
 
@@ -72,6 +76,7 @@ class Scoreboard:
         self._map = mmap.mmap(-1, slots * _WIDTH * 8)  # anonymous, MAP_SHARED
         self._cells = memoryview(self._map).cast("d")
         self.slots = [Slot(self._cells, n) for n in range(slots)]
+        self.retired = dict.fromkeys(_CUMULATIVE, 0.0)  # the master's memory, not shared
 
     def claim(self, pid: int = 0) -> Slot:
         """A free slot for a worker about to be forked (its state becomes BOOTING)."""
@@ -86,14 +91,19 @@ class Scoreboard:
         raise RuntimeError(f"more than {len(self.slots)} workers")
 
     def release(self, slot: Slot) -> None:
+        """Free a dead worker's slot, keeping its counts in `retired`."""
+        for name in _CUMULATIVE:
+            self.retired[name] += slot.get(name)
         slot.clear()
 
     def in_use(self) -> Iterator[Slot]:
         return (slot for slot in self.slots if slot.get("state") != FREE)
 
     def totals(self) -> dict[str, float]:
-        """Counters summed over the workers alive now."""
+        """Counters since the master started (live workers plus released slots), and
+        gauges summed over the workers alive now."""
         sums = dict.fromkeys(_COUNTERS, 0.0)
+        sums.update(self.retired)
         for slot in self.in_use():
             for name in _COUNTERS:
                 sums[name] += slot.get(name)
