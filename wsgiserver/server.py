@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import threading
@@ -18,6 +19,7 @@ from .net.connection import Connection
 from .net.listeners import Listener, bind_socket, parse_bind, url_for
 from .net.loop import EventLoop
 from .observe.log import access_enabled, access_line, access_log
+from .observe.prometheus import MetricsEndpoint, bind_endpoint, render
 from .observe.stats import ServerStats
 from .observe.statsd import StatsdClient, count_log_records
 from .settings import Config
@@ -83,6 +85,12 @@ class WSGIServer:
             sockets = [bind_socket(parse_bind(b), self.config.backlog, self.config.reuse_port)
                        for b in binds]
         self.sockets = sockets
+        # Bound now, like the app's sockets, so a taken port stops start-up; the
+        # process that reads the counters starts serving it (process/metrics.py).
+        self.metrics_endpoint: Optional[MetricsEndpoint] = None
+        self._created_in = os.getpid()
+        if self.config.metrics_bind is not None:
+            self.metrics_endpoint = bind_endpoint(self.config.metrics_bind, sockets)
         name, port_text = self._server_name()
         self.base_environ = base_environ(name, port_text, multithread=self.config.threads > 0,
                                          multiprocess=self.config.workers > 1)
@@ -155,8 +163,22 @@ class WSGIServer:
                 self._log_counter = count_log_records(error_log, self.statsd)
         if config.metrics_bind is not None and self.record_stats not in self.observers:
             self.observers.append(self.record_stats)
+        if self.metrics_endpoint is not None:
+            if os.getpid() == self._created_in:
+                self.metrics_endpoint.start(self.metrics_page)  # no master: serve it here
+            else:
+                # A forked worker: its master serves the page; drop the inherited socket.
+                self.metrics_endpoint.stop()
+                self.metrics_endpoint = None
+
+    def metrics_page(self) -> bytes:
+        """The Prometheus page of this one process (a master renders its workers' sum)."""
+        self.sample_gauges()
+        return render(self.stats.totals())
 
     def _stop_metrics(self) -> None:
+        if self.metrics_endpoint is not None:
+            self.metrics_endpoint.stop()  # a forked worker only closes its copy
         if self.statsd is not None:
             error_log.removeHandler(self._log_counter)
             self.observers.remove(self.statsd.observe)

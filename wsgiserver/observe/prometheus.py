@@ -21,6 +21,7 @@ import socket
 import threading
 from typing import Callable, Iterator, Mapping, Optional
 
+from ..errors import ConfigError
 from .stats import DURATION_BUCKETS, STATUS_CLASSES
 
 error_log = logging.getLogger("wsgiserver.error")
@@ -129,12 +130,21 @@ class _EndpointServer6(_EndpointServer):
     address_family = socket.AF_INET6
 
 
-class MetricsEndpoint:
-    """GET /metrics on its own socket, answered by `collect()` on a daemon thread."""
+def _no_page() -> bytes:
+    raise RuntimeError("the metrics endpoint was started without a collector")
 
-    def __init__(self, address: tuple[str, int], collect: Callable[[], bytes]) -> None:
+
+class MetricsEndpoint:
+    """GET /metrics on its own socket, answered by `collect()` on a daemon thread.
+
+    The socket is bound at construction, so a taken address stops start-up like
+    the app's own binds do; serving starts later, in the process that reads the
+    counters (the master, or the one process there is)."""
+
+    def __init__(self, address: tuple[str, int],
+                 collect: Callable[[], bytes] = _no_page) -> None:
         server_class = _EndpointServer6 if ":" in address[0] else _EndpointServer
-        self.httpd = server_class(address, _Handler)  # binds now: errors at start-up
+        self.httpd = server_class(address, _Handler)
         self.httpd.collect = collect
         self._thread: Optional[threading.Thread] = None
 
@@ -142,13 +152,33 @@ class MetricsEndpoint:
     def port(self) -> int:
         return self.httpd.server_address[1]
 
-    def start(self) -> None:
+    def start(self, collect: Optional[Callable[[], bytes]] = None) -> None:
+        if collect is not None:
+            self.httpd.collect = collect
         self._thread = threading.Thread(target=self.httpd.serve_forever, args=(0.5,),
                                         name="wsgiserver-metrics", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
-        if self._thread is not None:
+        """Stop serving if this process serves it (in a forked worker the thread is
+        its master's: shutdown() would wait for it forever), then close the socket."""
+        if self._thread is not None and self._thread.is_alive():
             self.httpd.shutdown()
             self._thread.join(5)
         self.httpd.server_close()
+
+
+def bind_endpoint(address: tuple[str, int], app_sockets: list[socket.socket]
+                  ) -> MetricsEndpoint:
+    """The endpoint on `address`, which must not be one of the app's listeners."""
+    text = f"[{address[0]}]:{address[1]}" if ":" in address[0] else f"{address[0]}:{address[1]}"
+    for sock in app_sockets:
+        bound = sock.getsockname()
+        if isinstance(bound, tuple) and bound[1] == address[1]:
+            raise ConfigError(f"--metrics-bind: {text} is the app's port; metrics need "
+                              f"a port of their own")
+    try:
+        return MetricsEndpoint(address)
+    except OSError as error:
+        raise ConfigError(f"--metrics-bind: cannot listen on {text}: "
+                          f"{error.strerror or error}") from None

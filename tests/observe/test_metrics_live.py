@@ -1,0 +1,84 @@
+"""--metrics-bind on a live server of one process: the page counts what was sent,
+on a port of its own; a bad bind is one line and exit 2."""
+
+import socket
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.helpers import free_port, run_cli, wait_until
+from tests.observe.promtext import parse_strict
+from wsgiserver.errors import ConfigError
+from wsgiserver.server import WSGIServer
+from wsgiserver.testing import live_server
+
+P = "wsgiserver_"
+
+
+def app(environ, start_response):
+    status = "404 Not Found" if environ["PATH_INFO"] == "/missing" else "200 OK"
+    start_response(status, [("Content-Type", "text/plain")])
+    return [b"app\n"]
+
+
+def fetch(url):
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def scrape(port):
+    status, body = fetch(f"http://127.0.0.1:{port}/metrics")
+    assert status == 200
+    return parse_strict(body.decode())
+
+
+def test_the_page_counts_the_requests_sent():
+    metrics_port = free_port()
+    with live_server(app, metrics_bind=f"127.0.0.1:{metrics_port}") as server:
+        sent = ["/"] * 5 + ["/missing"] * 3
+        assert [fetch(server.url + path)[0] for path in sent] == [200] * 5 + [404] * 3
+        assert wait_until(lambda: scrape(metrics_port)[
+            (P + "request_duration_seconds_count", ())] == 8)
+        samples = scrape(metrics_port)
+        requests = {dict(labels)["status_class"]: value for (name, labels), value
+                    in samples.items() if name == P + "requests_total"}
+        assert requests == {"1xx": 0, "2xx": 5, "3xx": 0, "4xx": 3, "5xx": 0, "none": 0}
+        assert samples[(P + "open_connections", ())] == 0  # urllib closes each one
+        # The app's port answers /metrics with the app, never with the page.
+        assert fetch(server.url + "/metrics") == (200, b"app\n")
+
+
+def test_the_page_is_not_served_once_the_server_stops():
+    metrics_port = free_port()
+    with live_server(app, metrics_bind=f"127.0.0.1:{metrics_port}"):
+        assert scrape(metrics_port)[(P + "requests_total", (("status_class", "2xx"),))] == 0
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", metrics_port), timeout=2).close()
+
+
+def test_the_apps_port_is_refused_for_metrics():
+    port = free_port()
+    with pytest.raises(ConfigError, match=r"^--metrics-bind: 127\.0\.0\.1:\d+ is the app's"):
+        WSGIServer(app, bind=[f"127.0.0.1:{port}"], metrics_bind=f"127.0.0.1:{port}")
+
+
+def test_a_bad_or_taken_metrics_bind_is_one_line_and_exit_2():
+    result = run_cli(["apps.hello:application", "--metrics-bind", "127.0.0.1"])
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "wsgiserver: error: --metrics-bind: expected HOST:PORT such as 127.0.0.1:9100, "
+        "got '127.0.0.1'"]
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        busy = taken.getsockname()[1]
+        result = run_cli(["apps.hello:application", "-b", f"127.0.0.1:{free_port()}",
+                          "--metrics-bind", f"127.0.0.1:{busy}"])
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        f"wsgiserver: error: --metrics-bind: cannot listen on 127.0.0.1:{busy}: "), lines
