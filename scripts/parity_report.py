@@ -75,6 +75,8 @@ OURS_ONLY = {
                           "--forwarded-allow-ips and unix-socket peers exempt, the rest "
                           "closed at once; gunicorn has no per-client cap",
     "--limit-request-body": "413 above it; gunicorn does not limit request bodies",
+    "--metrics-bind": "a Prometheus page on a bind of its own, summed over the workers; "
+                      "gunicorn sends statsd only",
     "--static-root": STATIC_NOTE,
     "--static-url": STATIC_NOTE,
     "--dynamic-suffix": STATIC_NOTE,

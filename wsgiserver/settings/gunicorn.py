@@ -26,7 +26,6 @@ NO_RELOAD = "no code reloading; use a file watcher around the process"
 NO_PRIVILEGES = "no privilege dropping; start as the user that should run the app"
 LOG_IN_CODE = "configure `logging` in code"
 NO_SYSLOG = "no syslog"
-NO_METRICS = "no metrics"
 NO_PROXY_PROTOCOL = "no PROXY protocol"
 NO_UWSGI = "HTTP only (no uwsgi protocol)"
 NO_TLS = "no TLS: terminate TLS in a proxy in front"
@@ -93,10 +92,11 @@ _TABLE = (
     ("syslog_prefix", "--log-syslog-prefix", NO_SYSLOG),
     ("syslog_facility", "--log-syslog-facility", NO_SYSLOG),
     ("enable_stdio_inheritance", "-R --enable-stdio-inheritance", "stdio is always inherited"),
-    ("statsd_host", "--statsd-host", NO_METRICS),
-    ("dogstatsd_tags", "--dogstatsd-tags", NO_METRICS),
-    ("statsd_prefix", "--statsd-prefix", NO_METRICS),
-    ("enable_backlog_metric", "--enable-backlog-metric", NO_METRICS),
+    ("statsd_host", "--statsd-host", ""),
+    ("dogstatsd_tags", "--dogstatsd-tags", ""),
+    ("statsd_prefix", "--statsd-prefix", ""),
+    ("enable_backlog_metric", "--enable-backlog-metric",
+     "no gunicorn.backlog histogram (the accept queue is not sampled)"),
     ("proc_name", "-n --name", NO_TITLE),
     ("default_proc_name", "", NO_TITLE),
     ("pythonpath", "--pythonpath",
