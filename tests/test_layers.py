@@ -25,7 +25,7 @@ LAYERS = {
     "net": 2, "wsgi": 2, "static": 2, "observe": 2,
     "server": 3, "appload": 3,
     "process": 4,
-    "cli": 5, "pastedeploy": 5, "testing": 5, "__main__": 5, "__init__": 5,
+    "cli": 5, "ctl": 5, "pastedeploy": 5, "testing": 5, "__main__": 5, "__init__": 5,
 }
 SIBLINGS_APART = 2  # the layer whose parts must not import one another
 

@@ -105,6 +105,10 @@ class Gathered:
 
 
 def main(argv: Optional[list[str]] = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["ctl"]:  # `wsgiserver ctl ...` talks to a running master
+        from .ctl import main as ctl_main
+        return ctl_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
