@@ -33,6 +33,15 @@ from wsgiserver.settings.gunicorn import GUNICORN, GUNICORN_BY_NAME, ours  # noq
 
 # Notes on options both servers have, where the meaning is not quite the same.
 SAME_NAME_NOTES = {
+    "--access-logformat": "gunicorn's atoms and default; the same lines for the same "
+                          "requests (tests/observe/test_access_vs_gunicorn.py); refused "
+                          "requests are logged too",
+    "--error-logfile": "same; also --log-file; '-' is stderr",
+    "--capture-output": "same: fds 1 and 2 onto the error log file; USR1 reopens it",
+    "--log-config": "logging.config.fileConfig, as gunicorn; our loggers are "
+                    "wsgiserver.error and wsgiserver.access",
+    "--log-config-json": "dictConfig over defaults for wsgiserver.error/access, as gunicorn",
+    "--log-syslog": "SysLogHandler; lines are wsgiserver[.PREFIX].error|access: [pid] ...",
     "--bind": "HOST:PORT, [IPV6]:PORT or unix:PATH, repeatable, as gunicorn",
     "--workers": "pre-forked processes sharing the listening sockets",
     "--forwarded-allow-ips": "same default (127.0.0.1,::1) and the same three scheme headers; "

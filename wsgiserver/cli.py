@@ -62,7 +62,7 @@ def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
         return
     group.add_argument(*setting.flags, dest=setting.name, metavar=setting.metavar,
                        action="append" if setting.repeatable else "store",
-                       default=None, help=_help_with_default(setting))
+                       default=None, help=_help_with_default(setting).replace("%", "%%"))
 
 
 def _help_with_default(setting: Setting) -> str:
@@ -212,7 +212,7 @@ def _create_server(gathered: Gathered):
     from .server import WSGIServer  # after argument errors, which need none of it
 
     config = Config.from_options(**gathered.options)
-    setup_logging(config.log_level, config.access_logfile)
+    setup_logging(config)
     app = _load_app(gathered)
     return WSGIServer(app, **gathered.options), gathered.app_name
 

@@ -18,7 +18,8 @@ from .net.caps import ClientCaps
 from .net.connection import Connection
 from .net.listeners import Listener, bind_socket, parse_bind, url_for
 from .net.loop import EventLoop
-from .observe.log import access_enabled, access_line, access_log
+from .observe.access import AccessFormat, Entry
+from .observe.log import access_enabled, access_log, reopen_log_files
 from .observe.prometheus import MetricsEndpoint, bind_endpoint, render
 from .observe.stats import ServerStats
 from .observe.statsd import StatsdClient, count_log_records
@@ -79,6 +80,7 @@ class WSGIServer:
         self.observers: list[Callable[[Connection, Task], None]] = []
         self.statsd: Optional[StatsdClient] = None
         self._log_counter: Optional[logging.Handler] = None
+        self.access_format = AccessFormat(self.config.access_log_format)
         self._stopped = threading.Event()
         if sockets is None:
             binds = self.config.bind or [f"{host}:{port}"]
@@ -187,7 +189,21 @@ class WSGIServer:
 
     def log_access(self, connection: Connection, task: Task) -> None:
         remote = connection.addr[0] if isinstance(connection.addr, tuple) else "-"
-        access_log.info(access_line(remote, task.request, task.status_code, task.body_sent))
+        entry = Entry(remote, task.request, task.status_code, task.body_sent,
+                      task.response_headers, perf_counter() - task.started,
+                      lambda: self._environ_of(connection, task))
+        access_log.info(self.access_format.line(entry))
+
+    def _environ_of(self, connection: Connection, task: Task) -> Optional[dict]:
+        """The app's environ; for a static file or a refused request, the one an app
+        would have had (the access log's {variable}e atoms)."""
+        environ = getattr(task, "environ", None)
+        if environ is None and task.request is not None:
+            base = connection.environ_base or connection_environ(
+                self.base_environ, connection.addr, self.proxies)
+            environ = request_environ(base[0], task.request, base[1],
+                                      unix_peer=connection.unix_peer)
+        return environ
 
     # -- connections --
     def _accept(self, sock, addr) -> None:
@@ -283,7 +299,12 @@ class WSGIServer:
             self.loop.call_soon_threadsafe(self._begin_shutdown)
 
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, self._on_usr1)
         return lambda: [signal.signal(sig, old) for sig, old in previous.items()]
+
+    def _on_usr1(self, signum, frame) -> None:
+        # Reopening takes the handlers' locks: do it on the loop, not in the handler.
+        self.loop.call_soon_threadsafe(reopen_log_files)
 
     def _cleanup(self) -> None:
         for connection in list(self.connections):

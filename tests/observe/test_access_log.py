@@ -1,11 +1,12 @@
-"""The access log: one Combined Log Format line per answered request, refused ones too."""
+"""The access log: one line per answered request (gunicorn's default format), refused ones too."""
 
 import pytest
 
 from tests.helpers import Client, free_port, server_process
 from wsgiserver.http.parser import RequestParser
 from wsgiserver.http.request import Request
-from wsgiserver.observe.log import access_line
+from wsgiserver.observe.access import AccessFormat, Entry
+from wsgiserver.settings.logs import DEFAULT_ACCESS_FORMAT
 
 REFUSED = [
     # (bytes sent, what the log line says of the request, status)
@@ -64,13 +65,17 @@ def test_a_request_that_times_out_carries_what_was_read_of_it():
     assert (error.request.method, error.request.target) == ("GET", b"/slow")
 
 
+def default_line(remote, request, status, sent) -> str:
+    return AccessFormat(DEFAULT_ACCESS_FORMAT).line(Entry(remote, request, status, sent))
+
+
 def test_log_line_without_a_request():
-    line = access_line("10.0.0.1", None, 400, 12)
+    line = default_line("10.0.0.1", None, 400, 12)
     assert line.startswith("10.0.0.1 - - [") and line.endswith('] "-" 400 12 "-" "-"')
 
 
 def test_log_line_with_a_request():
     request = Request("GET", b"/p?q=1", "HTTP/1.1", [("Referer", "http://r/"),
                                                       ("User-Agent", "ua")], True)
-    line = access_line("::1", request, 200, 0)
-    assert line.endswith('"GET /p?q=1 HTTP/1.1" 200 - "http://r/" "ua"')
+    line = default_line("::1", request, 200, 0)
+    assert line.endswith('"GET /p?q=1 HTTP/1.1" 200 0 "http://r/" "ua"')  # 0, as gunicorn

@@ -8,7 +8,7 @@ below all of them, keeps the layers from importing each other.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Protocol
+from typing import Any, Callable, Optional, Protocol
 
 from ..errors import ConnectionLost, HTTPError
 from . import response
@@ -72,6 +72,7 @@ class Task(Protocol):
     status_code: int
     body_sent: int
     started: float  # time.perf_counter() when the task was made (request durations)
+    response_headers: Any  # (name, value) pairs sent, for the access log's {header}o
 
     def run(self) -> bool:
         """Answer; True when done, False when paused until the socket drains."""
@@ -91,6 +92,7 @@ class LoopTask:
     status_code = 0
     body_sent = 0
     started = 0.0
+    response_headers: Any = ()
 
     def resume(self) -> bool:
         return True

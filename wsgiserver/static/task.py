@@ -54,6 +54,13 @@ class CachedTask(LoopTask):
             self.keep_alive = False
         return True
 
+    @property
+    def response_headers(self) -> list[tuple[str, str]]:
+        """Read back from the memoised head, only when the access log asks."""
+        lines = self.data.partition(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")[1:]
+        return [(name, value.strip()) for name, _, value in
+                (line.partition(":") for line in lines)]
+
 
 class StaticTask(LoopTask):
     """Answers one request with a file, a redirect, a listing or an error."""
@@ -135,6 +142,7 @@ class StaticTask(LoopTask):
                                     keep_alive=self.keep_alive, length_hint=length)
         self.status_code = head.status_code
         self.keep_alive = head.keep_alive
+        self.response_headers = headers
         return head
 
     def _fail(self) -> None:

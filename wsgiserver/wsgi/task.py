@@ -250,6 +250,10 @@ class AppTask:
     def body_sent(self) -> int:
         return self.writer.sent
 
+    @property
+    def response_headers(self) -> list:
+        return self.headers
+
 
 def _aborted_status(error: BodyAborted) -> tuple[int, str]:
     """408/413/400 when the body failed for a protocol reason the client caused."""
