@@ -39,17 +39,37 @@ class Entry:
 
 
 class AccessFormat:
-    """A compiled `access_log_format`: `line(entry)` is the text of one log line."""
+    """A compiled `access_log_format`: `line(entry)` is the text of one log line.
+
+    The atoms the format names are found once, here, so a line is one dict of
+    just those atoms and one `%` on it."""
 
     def __init__(self, fmt: str) -> None:
         self.fmt = fmt
+        recorder = _KeyRecorder()
+        try:
+            fmt % recorder
+        except (ValueError, TypeError):  # validated settings never get here
+            recorder.keys.clear()
+        self.getters = tuple((key, atom_getter(key)) for key in dict.fromkeys(recorder.keys))
 
     def line(self, entry: Entry) -> str:
-        return self.fmt % Atoms(entry)
+        return self.fmt % {key: get(entry) for key, get in self.getters}
+
+
+class _KeyRecorder:
+    """Notes which keys `%` asks for; 0 suits every conversion (%s, %d, %f...)."""
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def __getitem__(self, key: str) -> int:
+        self.keys.append(key)
+        return 0
 
 
 class Atoms:
-    """The mapping a format is applied to: each atom computed when it is looked up."""
+    """All the atoms as a mapping, each computed when it is looked up."""
 
     __slots__ = ("entry",)
 
@@ -57,14 +77,26 @@ class Atoms:
         self.entry = entry
 
     def __getitem__(self, key: str) -> Any:
-        if key.startswith("{"):
-            value = _braced(self.entry, key.lower())
-        else:
-            atom = ATOMS.get(key)
-            value = "-" if atom is None else atom(self.entry)
-        if isinstance(value, str) and '"' in value:
-            return value.replace('"', '\\"')
-        return value
+        return atom_getter(key)(self.entry)
+
+
+def atom_getter(key: str) -> Callable[[Entry], Any]:
+    """How to compute the atom called `key`, with gunicorn's escaping of `"`."""
+    if key.startswith("{"):
+        lowered = key.lower()
+        return lambda entry: _escaped(_braced(entry, lowered))
+    atom = ATOMS.get(key)
+    if atom is None:
+        return lambda entry: "-"
+    if key in MAY_QUOTE:
+        return lambda entry: _escaped(atom(entry))
+    return atom
+
+
+def _escaped(value: Any) -> Any:
+    if isinstance(value, str) and '"' in value:
+        return value.replace('"', '\\"')
+    return value
 
 
 def _braced(entry: Entry, key: str) -> Any:
@@ -152,6 +184,9 @@ def common_log_time() -> str:
 def _micros(entry: Entry) -> int:
     return int(entry.elapsed * 1_000_000)
 
+
+# The atoms whose text may hold a `"` (the others are numbers, tokens or fixed).
+MAY_QUOTE = frozenset("urUqfa")
 
 ATOMS: dict[str, Callable[[Entry], Any]] = {
     "h": lambda e: e.remote,
