@@ -132,10 +132,13 @@ def test_logconfig_dict_is_applied_over_the_defaults(tmp_path, our_loggers):
 
 
 def test_logconfig_dict_alone_keeps_the_default_handlers(our_loggers, capsys):
-    log.setup_logging(Config.from_options(logconfig_dict={"root": {"level": "WARNING"}}))
+    formatters = {"generic": {"format": "MINE %(message)s"}}  # replaces the default's
+    log.setup_logging(Config.from_options(logconfig_dict={"formatters": formatters}))
     assert log.access_enabled()  # the defaults send it to stdout, as gunicorn's
     log.access_log.info("to stdout")
-    assert "to stdout" in capsys.readouterr().out
+    log.error_log.info("to stderr")
+    out, err = capsys.readouterr()
+    assert "MINE to stdout" in out and "MINE to stderr" in err
 
 
 def test_without_an_access_log_nothing_is_enabled(our_loggers):
