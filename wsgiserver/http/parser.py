@@ -203,7 +203,11 @@ class RequestParser:
             # below would make it one cut. Fed as it is, for fewer calls; its
             # request line is plain HTTP/1.x (take_whole), so no RTSP/ICE scan.
             self._alt_protocol = False
-            upgraded_at = self._feed_llhttp(data)
+            try:  # _feed_llhttp, inlined
+                self._parser.feed_data(data)
+                upgraded_at = None
+            except (httptools.HttpParserUpgrade, httptools.HttpParserError) as error:
+                upgraded_at = self._llhttp_stopped(error)
             if upgraded_at is None:
                 if scanner.mode == AWAIT:
                     scanner.give_up()  # as below
@@ -239,16 +243,21 @@ class RequestParser:
         """Feed one cut; where in it the request that asked to upgrade ended, if one did."""
         try:
             self._parser.feed_data(piece)
-        except httptools.HttpParserUpgrade as upgrade:
-            return upgrade.args[0]
-        except httptools.HttpParserCallbackError as error:
+        except (httptools.HttpParserUpgrade, httptools.HttpParserError) as error:
+            return self._llhttp_stopped(error)
+        return None
+
+    def _llhttp_stopped(self, error: Exception) -> Optional[int]:
+        """llhttp raised (in an except block): the upgrade's offset, None, or our HTTPError."""
+        if isinstance(error, httptools.HttpParserUpgrade):
+            return error.args[0]
+        if isinstance(error, httptools.HttpParserCallbackError):
             if not self._stopped:
                 raise _callback_error(error) from None
-        except httptools.HttpParserError as error:
-            if str(error).startswith(_UNKNOWN_METHOD) and self._wait_for_method():
-                return None
-            raise self._translate_error(error, self._window) from None
-        return None
+            return None
+        if str(error).startswith(_UNKNOWN_METHOD) and self._wait_for_method():
+            return None
+        raise self._translate_error(error, self._window) from None
 
     def _restart_after_upgrade(self, offset: int) -> int:
         # We do not switch protocols: the request was answered as plain
@@ -360,13 +369,14 @@ class RequestParser:
         self._in_head = False
         request = self._build_request()
         self._request = request
-        self._scanner.begin_body(request.chunked, request.content_length)
+        chunked, length = request.chunked, request.content_length
+        self._scanner.begin_body(chunked, length)
         self._streamed = request.expect_continue and self.streamed_body is not None
         if self._streamed:
             self._body = request.body = self.streamed_body()
             request.streamed = True
             self._events.append(request)
-        elif request.has_body:
+        elif chunked or length:  # request.has_body, inlined: this runs for every request
             self._body = BodyBuffer()
             if request.expect_continue:
                 self.continue_for = request
