@@ -215,10 +215,17 @@ class Connection:
 
     def _enqueue(self, data: bytes, wait: bool) -> None:
         with self.lock:
-            if self.phase is CLOSED or self.output.broken:
+            output = self.output
+            if self.phase is CLOSED or output.broken:
                 raise ConnectionLost()
-            if data:
-                self.output.append(data)
+            if data and not output.items and not self.mask & OUT:
+                # The usual case: nothing queued, so send at once; if all of
+                # it went, _push has nothing to do (no queue, no mask, no wait).
+                output.send_now(data)
+                if not output.items and not output.broken:
+                    return
+            elif data:
+                output.append(data)
             self._push(wait)
 
     def _push(self, wait: bool) -> None:

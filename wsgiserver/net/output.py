@@ -45,6 +45,23 @@ class OutputQueue:
         self.items.append(data)
         self.size += len(data)
 
+    def send_now(self, data: bytes) -> None:
+        """append(data) then flush(), for an empty queue: the usual response goes
+        out in one send() without passing through the deque."""
+        try:
+            sent = self.sock.send(data)
+        except (BlockingIOError, InterruptedError):
+            sent = -1
+        except OSError:
+            self.drop()
+            self.broken = True
+            return
+        if sent >= 0:
+            self.last_sent = time.monotonic()
+        if sent < len(data):
+            self.items.append(memoryview(data)[sent:] if sent > 0 else data)
+            self.size += len(data) - max(sent, 0)
+
     def append_file(self, head: bytes, segment: FileSegment) -> None:
         self.items.append(head)
         self.items.append(segment)
