@@ -10,6 +10,7 @@ so an app's Transfer-Encoding or Keep-Alive is dropped and its
 from __future__ import annotations
 
 import re
+import time
 from typing import Optional
 
 from ..version import __version__
@@ -146,17 +147,10 @@ def _add_connection_header(lines: list[str], keep_alive: bool, version: str) -> 
         lines.append("Connection: keep-alive\r\n")
 
 
-# (Date, heads built in that second). Replaced, never cleared, when the second
-# moves: a head still being built for the old second lands in the old dict.
-_heads: tuple[str, dict] = ("", {})
-
-
-def _heads_this_second() -> dict:
-    global _heads
-    date = http_date_now()
-    if _heads[0] != date or len(_heads[1]) > 4096:
-        _heads = (date, {})
-    return _heads[1]
+# (second, heads built in that second). Replaced, never cleared, when the
+# second moves: a head still being built for the old second lands in the old
+# dict. Keyed on time.time()'s second, the one http_date_now formats for Date.
+_heads: tuple[int, dict] = (0, {})
 
 
 def cached_head(status: str, headers: tuple, *, method: str, version: str, keep_alive: bool,
@@ -186,14 +180,18 @@ def app_head(status: str, headers: list, *, method: str, version: str, keep_aliv
 
 def _memoised_head(key: tuple, headers: list, code: int) -> ResponseHead:
     """The head for `key` (status, headers, method, version, keep-alive, length hint)."""
-    status, _, method, version, keep_alive, length_hint = key
-    heads = _heads_this_second()
+    global _heads
+    second = int(time.time())
+    if _heads[0] != second or len(_heads[1]) > 4096:  # inlined: this runs per response
+        _heads = (second, {})
+    heads = _heads[1]
     try:
         head = heads.get(key)
     except TypeError:  # unhashable headers: no memo, checked as usual
         head = None
         heads = None
     if head is None:
+        status, _, method, version, keep_alive, length_hint = key
         head = build_head(status, headers, method=method, version=version,
                           keep_alive=keep_alive, length_hint=length_hint, code=code)
         if heads is not None:

@@ -126,9 +126,13 @@ class AppTask:
             self._send_body(body)  # write() was called: the head is already out
             return False
         head = self._send_head(len(body), defer=True)
-        self.sink.send(head.data + self._frame(body))
+        writer = self.writer
+        body = writer.frame(body)  # _frame, inlined: this runs for most responses
+        if writer.truncated:
+            _log_truncated(head)
+        self.sink.send(head.data + body)
         # Complete unless the app's own Content-Length promised more (_finish_body says so).
-        return not self.writer.short
+        return not writer.short
 
     def _try_sendfile(self, wrapper: FileWrapper) -> bool:
         found = wrapper.sendable_range()
@@ -185,8 +189,7 @@ class AppTask:
     def _frame(self, data: bytes) -> bytes:
         body = self.writer.frame(data)
         if self.writer.truncated:
-            error_log.error("app sent more than its Content-Length of %d; truncated",
-                            self.head.content_length)
+            _log_truncated(self.head)
         return body
 
     def _finish_body(self) -> None:
@@ -262,6 +265,11 @@ def _aborted_status(error: BodyAborted) -> tuple[int, str]:
     if status is None:
         return 400, "Bad Request"
     return int(status), status.phrase
+
+
+def _log_truncated(head: response.ResponseHead) -> None:
+    error_log.error("app sent more than its Content-Length of %d; truncated",
+                    head.content_length)
 
 
 def _check_bytes(data) -> bytes:
