@@ -144,8 +144,11 @@ class Pipeline:
     def _complete(self, task: Task) -> Any:
         """Task finished: log it, then pick the next request or start closing."""
         task.close()
-        if task.request is not None:
-            close_body(task.request.body)
+        request = task.request
+        if request is not None and request.body is not None:  # close_body, inlined
+            close = getattr(request.body, "close", None)
+            if close is not None:
+                close()
         connection = self.connection
         connection.server.request_finished(connection, task)
         with connection.lock:

@@ -85,7 +85,7 @@ class StaticFiles:
     # -- dispatch --
     def task_for(self, sink: Sink, request: Request) -> Optional[Task]:
         """The task answering `request` from the static root, or None: it's the app's."""
-        found = self.lookup(request.target)
+        found = self._cached(_raw_path(request.target), self._route)  # lookup, inlined
         if found.kind == APP:
             if not self.static_only:
                 return None

@@ -234,7 +234,11 @@ class AppTask:
     def close(self) -> None:
         """PEP 3333: the iterable's close() is always called, even after errors."""
         if self._segment is None:
-            self._close_result()
+            result = self.result
+            if type(result) is list or type(result) is tuple:  # no close(): spared a call
+                self.result = self.iterator = None
+            else:
+                self._close_result()
 
     def _close_result(self) -> None:
         close = getattr(self.result, "close", None)
