@@ -4,6 +4,7 @@ precedence defaults < config file < $WSGISERVER_CMD_ARGS < command line."""
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 
 import pytest
@@ -26,6 +27,7 @@ def write(folder, name: str, text: str) -> str:
 GUNICORN_CONF = '''
 import multiprocessing
 import os
+import subprocess
 
 _cores = multiprocessing.cpu_count()
 bind = ["127.0.0.1:8123", "unix:/tmp/x.sock"]
@@ -295,3 +297,15 @@ def test_check_config_reports_an_app_that_fails_to_import_in_one_line(tmp_path):
     result = run_cli(["--check-config", "broken_app:app"], cwd=str(tmp_path), env=CLEAN_ENV)
     assert (result.returncode, result.stderr.strip()) == (
         2, "wsgiserver: error: cannot load the app: RuntimeError: no database")
+
+
+def test_print_config_into_a_pipe_closed_early_is_no_traceback():
+    # `wsgiserver --print-config | head -3`: here the reader is gone before the first line.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run([sys.executable, "-m", "wsgiserver", "--print-config"],
+                                cwd=REPO, stdout=write_end, stderr=subprocess.PIPE, timeout=60)
+    finally:
+        os.close(write_end)
+    assert b"Traceback" not in result.stderr and result.returncode == 0

@@ -176,8 +176,12 @@ def _layer(args: argparse.Namespace) -> tuple[Optional[str], dict]:
 
 def print_config(gathered: Gathered) -> NoReturn:
     config = Config.from_options(**gathered.options)
-    for line in source.print_lines(config.values, gathered.origins):
-        print(line)
+    try:
+        for line in source.print_lines(config.values, gathered.origins):
+            print(line)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `--print-config | head`: the reader took what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     sys.exit(0)
 
 
