@@ -60,11 +60,11 @@ def request_environ(base: dict, request: Request, trusted: bool = False,
     """The environ for one request; `base` comes from `connection_environ`."""
     environ = base.copy()
     target = request.target
-    path, query = split_target(target)
-    raw_uri = target.decode("latin-1")
+    parts = _target_parts.get(target)
+    if parts is None:
+        parts = _parts_of(target)
     environ["REQUEST_METHOD"] = request.method
-    environ["PATH_INFO"] = decode_path(path)
-    environ["QUERY_STRING"] = query.decode("latin-1") if query else ""
+    environ["PATH_INFO"], environ["QUERY_STRING"], raw_uri = parts
     environ["RAW_URI"] = environ["REQUEST_URI"] = raw_uri
     environ["SERVER_PROTOCOL"] = request.version
     environ["wsgi.input"] = request.body
@@ -74,6 +74,23 @@ def request_environ(base: dict, request: Request, trusted: bool = False,
     if trusted:
         _apply_forwarded_scheme(environ)
     return environ
+
+
+# target -> (PATH_INFO, QUERY_STRING, RAW_URI), a pure function of the bytes:
+# the same few URLs repeat, and splitting and decoding each is a good share of
+# a small request's cost. Bounded like _environ_keys.
+_target_parts: dict[bytes, tuple[str, str, str]] = {}
+
+
+def _parts_of(target: bytes) -> tuple[str, str, str]:
+    path, query = split_target(target)
+    parts = (decode_path(path), query.decode("latin-1") if query else "",
+             target.decode("latin-1"))
+    if len(target) <= 256:  # bounded in size as well as count
+        if len(_target_parts) >= 512:
+            _target_parts.clear()  # a flood of distinct URLs cannot grow it without bound
+        _target_parts[target] = parts
+    return parts
 
 
 def _is_trusted(remote, proxies: frozenset) -> bool:
