@@ -8,6 +8,8 @@ says how much Python runs per request, not how fast the kernel is.
     python bench/request_cost.py              # /hello through apps.hello
     python bench/request_cost.py /index.html  # a small static file
     python bench/request_cost.py --profile    # and a cProfile listing
+    python bench/request_cost.py --statsd     # with statsd on (a local UDP sink)
+    python bench/request_cost.py --metrics    # with --metrics-bind's per-request record
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import argparse
 import cProfile
 import os
 import pstats
+import socket
 import sys
 import time
 
@@ -49,13 +52,20 @@ class FakeSocket:
         pass
 
 
-def make_channel(path: str) -> Connection:
+def make_channel(path: str, **options) -> Connection:
     server = WSGIServer(application, bind=["127.0.0.1:0"], threads=0,
-                        static_root=os.path.join(REPO, "html"))
+                        static_root=os.path.join(REPO, "html"), **options)
+    server._start_metrics()  # the observers serve_forever would add (none by default)
     server.loop.modify = lambda fd, mask: None  # the fake fd is not in epoll
     request = b"GET %s HTTP/1.1\r\nHost: localhost:8080\r\nUser-Agent: wrk\r\n\r\n" % (
         path.encode())
     return Connection(server, FakeSocket(request), ("127.0.0.1", 5555))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def cost_per_request(channel: Connection, count: int) -> float:
@@ -76,8 +86,19 @@ def main() -> None:
     parser.add_argument("path", nargs="?", default="/hello")
     parser.add_argument("-n", "--requests", type=int, default=100_000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--statsd", action="store_true",
+                        help="send statsd to a local UDP socket that never reads")
+    parser.add_argument("--metrics", action="store_true",
+                        help="record the stats --metrics-bind serves")
     args = parser.parse_args()
-    channel = make_channel(args.path)
+    options = {}
+    if args.statsd:
+        sink = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sink.bind(("127.0.0.1", 0))
+        options["statsd_host"] = f"127.0.0.1:{sink.getsockname()[1]}"
+    if args.metrics:
+        options["metrics_bind"] = f"127.0.0.1:{free_port()}"
+    channel = make_channel(args.path, **options)
     micros = cost_per_request(channel, args.requests) * 1e6
     print(f"{args.path}: {micros:.2f} us of CPU per request (Python only, best of 5)")
     if args.profile:

@@ -140,9 +140,6 @@ class WSGIServer:
         for observe in self.observers:
             observe(connection, task)
 
-    def record_stats(self, connection: Connection, task: Task) -> None:
-        self.stats.record(task.status_code, perf_counter() - task.started)
-
     def sample_gauges(self) -> None:
         """Fill the stats' gauges from what the server holds now (before they are published)."""
         stats, pool = self.stats, self.pool
@@ -163,8 +160,8 @@ class WSGIServer:
             else:
                 self.observers.append(self.statsd.observe)
                 self._log_counter = count_log_records(error_log, self.statsd)
-        if config.metrics_bind is not None and self.record_stats not in self.observers:
-            self.observers.append(self.record_stats)
+        if config.metrics_bind is not None and self.stats.observe not in self.observers:
+            self.observers.append(self.stats.observe)
         if self.metrics_endpoint is not None:
             if os.getpid() == self._created_in:
                 self.metrics_endpoint.start(self.metrics_page)  # no master: serve it here

@@ -7,8 +7,10 @@ import time
 import urllib.error
 import urllib.request
 
+import pytest
+
 from tests.helpers import free_port, make_request, wait_until
-from wsgiserver.observe.stats import DURATION_BUCKETS
+from wsgiserver.observe.stats import DURATION_BUCKETS, ServerStats
 from wsgiserver.testing import live_server
 from wsgiserver.wsgi.threadpool import ThreadPool
 
@@ -84,3 +86,17 @@ def test_stats_are_recorded_only_when_the_endpoint_is_on():
         assert stats.by_class == [0, 2, 0, 1, 0]
         assert sum(stats.buckets) == 3 and len(stats.buckets) == len(DURATION_BUCKETS) + 1
         assert stats.duration_sum > 0
+
+
+def test_the_observer_records_as_record_does():
+    class Task:
+        def __init__(self, status, seconds):
+            self.status_code, self.started = status, time.perf_counter() - seconds
+
+    observed, recorded = ServerStats(), ServerStats()
+    for status, seconds in ((200, 0.001), (404, 0.3), (0, 0.001), (503, 20.0)):
+        observed.observe(None, Task(status, seconds))
+        recorded.record(status, seconds)
+    assert observed.by_class == recorded.by_class == [0, 1, 0, 1, 1]
+    assert observed.buckets == recorded.buckets
+    assert observed.duration_sum == pytest.approx(recorded.duration_sum, abs=0.01)

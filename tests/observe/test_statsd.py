@@ -50,15 +50,15 @@ def collector():
 
 
 def test_the_line_formats_are_gunicorns(collector):
-    client = StatsdClient(collector.address, "app", "")
+    client = StatsdClient(collector.address, "app", "")  # the dot is added
     client.increment("hits", 1)
     client.decrement("hits", 2)
     client.gauge("gunicorn.workers", 3)
     client.timer("t", 12.5)
     client.histogram("h", 7)
     assert collector.wait_for(5) == [
-        "apphits:1|c|@1.0", "apphits:-2|c|@1.0", "appgunicorn.workers:3|g",
-        "appt:12.500|ms", "apph:7|h"]
+        "app.hits:1|c|@1.0", "app.hits:-2|c|@1.0", "app.gunicorn.workers:3|g",
+        "app.t:12.500|ms", "app.h:7|h"]
     client.close()
 
 

@@ -6,6 +6,8 @@ its shared scoreboard once per loop tick, and exporters read them there."""
 from __future__ import annotations
 
 import bisect
+from time import perf_counter
+from typing import Any
 
 # Request-duration histogram bounds in seconds (Prometheus' client defaults).
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -28,6 +30,16 @@ class ServerStats:
     def record(self, status: int, seconds: float) -> None:
         """A finished request's status and duration (`requests` is counted for every
         request by the server; this runs only when an exporter wants it)."""
+        if 100 <= status <= 599:
+            self.by_class[status // 100 - 1] += 1
+        self.buckets[bisect.bisect_left(DURATION_BUCKETS, seconds)] += 1
+        self.duration_sum += seconds
+
+    def observe(self, connection: Any, task: Any) -> None:
+        """A server observer (for --metrics-bind): record() of a finished task, inline
+        rather than through record(), one Python call less per request."""
+        seconds = perf_counter() - task.started
+        status = task.status_code
         if 100 <= status <= 599:
             self.by_class[status // 100 - 1] += 1
         self.buckets[bisect.bisect_left(DURATION_BUCKETS, seconds)] += 1
