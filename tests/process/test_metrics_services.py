@@ -21,7 +21,12 @@ class Arbiter:
     def __init__(self, slots=4):
         self.scoreboard = Scoreboard(slots)
         self.counters = {"worker_restarts": 3, "watchdog_kills": 1}
-        self.workers = {}
+
+    def set_workers(self, count):
+        for slot in list(self.scoreboard.in_use()):
+            self.scoreboard.release(slot)
+        for pid in range(count):
+            self.scoreboard.claim(pid + 1)
 
 
 def stats(requests, status):
@@ -37,7 +42,6 @@ def test_the_page_sums_every_worker_and_the_masters_counters():
     arbiter = Arbiter()
     for pid, (count, status) in enumerate(((3, 200), (4, 200), (2, 500)), start=100):
         arbiter.scoreboard.claim(pid).publish(stats(count, status))
-        arbiter.workers[pid] = object()
     service = PrometheusService(MetricsEndpoint(("127.0.0.1", free_port())))
     service.start(arbiter)
     try:
@@ -62,10 +66,10 @@ def test_gunicorn_workers_is_sent_when_the_count_changes():
     arbiter = Arbiter()
     service = StatsdService(StatsdClient(collector.getsockname(), "web"))
     try:
-        arbiter.workers = {1: None, 2: None}
+        arbiter.set_workers(2)
         service.check(arbiter)
         service.check(arbiter)  # unchanged: nothing sent
-        arbiter.workers = {1: None}
+        arbiter.set_workers(1)
         service.check(arbiter)
         assert [collector.recv(100), collector.recv(100)] == [
             b"web.gunicorn.workers:2|g", b"web.gunicorn.workers:1|g"]
@@ -80,7 +84,7 @@ def test_the_statsd_service_runs_and_stops_in_the_master():
     collector.bind(("127.0.0.1", 0))
     collector.settimeout(5)
     arbiter = Arbiter()
-    arbiter.workers = {1: None}
+    arbiter.set_workers(1)
     service = StatsdService(StatsdClient(collector.getsockname()))
     service.start(arbiter)
     try:

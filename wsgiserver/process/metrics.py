@@ -19,9 +19,15 @@ error_log = logging.getLogger("wsgiserver.error")
 WORKERS_CHECK_SECONDS = 1.0  # gunicorn checks its worker count once per loop (about 1 s)
 
 
+def worker_count(arbiter: Any) -> int:
+    """Workers alive now: the scoreboard's slots in use (a slot is claimed before the
+    fork and released once the worker is reaped)."""
+    return sum(1 for _ in arbiter.scoreboard.in_use())
+
+
 def prometheus_page(arbiter: Any) -> bytes:
     counters = getattr(arbiter, "counters", {})
-    return render(arbiter.scoreboard.totals(), counters, len(arbiter.workers))
+    return render(arbiter.scoreboard.totals(), counters, worker_count(arbiter))
 
 
 class PrometheusService:
@@ -61,7 +67,7 @@ class StatsdService:
                 return
 
     def check(self, arbiter: Any) -> None:
-        count = len(arbiter.workers)
+        count = worker_count(arbiter)
         if count != self.last_count:
             self.last_count = count
             self.client.gauge("gunicorn.workers", count)
