@@ -14,6 +14,7 @@ from typing import Any, Callable, Optional, Union
 from . import errors
 from .http.exchange import ErrorTask, Task
 from .http.request import Request
+from .net import drain
 from .net.caps import ClientCaps
 from .net.connection import Connection
 from .net.listeners import Listener, bind_socket, parse_bind, url_for
@@ -53,7 +54,20 @@ def _check_app(app: Any) -> None:
 
 
 class WSGIServer:
-    """An epoll WSGI server. `serve_forever()` runs it; `shutdown()` stops it."""
+    """An epoll WSGI server. `serve_forever()` runs it; `shutdown()` stops it.
+
+    Stopping: `begin_graceful_stop()` (SIGTERM, `shutdown()`) closes the listeners at
+    once and loses no request (net/drain.py); `stop_now()` (SIGQUIT, a second SIGINT)
+    closes everything at once.
+
+    The seam to a master process (process/): `on_retire`, when set, is called as
+    on_retire(reason) once, from the loop thread, when this server wants to be
+    replaced ("max requests", "stuck app threads"); the server keeps serving and
+    the master is expected to start a replacement, then send SIGTERM. Without a
+    master (None) nothing is called and the server simply goes on. `hook_worker`
+    is what the per-request hooks get as their `worker` (the process layer sets
+    its worker handle; by default the server itself).
+    """
 
     def __init__(self, app: Optional[Callable] = None, host: str = "0.0.0.0",
                  port: int = 8000, sockets: Optional[list[socket.socket]] = None,
@@ -82,6 +96,10 @@ class WSGIServer:
         self._log_counter: Optional[logging.Handler] = None
         self.access_format = AccessFormat(self.config.access_log_format)
         self._stopped = threading.Event()
+        self.listeners: list[Listener] = []
+        self.on_retire: Optional[Callable[[str], None]] = None
+        self.retiring: Optional[str] = None  # the reason on_retire was called with
+        self.hook_worker: Any = self
         if sockets is None:
             binds = self.config.bind or [f"{host}:{port}"]
             sockets = [bind_socket(parse_bind(b), self.config.backlog, self.config.reuse_port)
@@ -116,7 +134,7 @@ class WSGIServer:
 
     # -- tasks --
     def make_task(self, connection: Connection, item: Union[Request, errors.HTTPError]) -> Task:
-        task = self._task_for(connection, item)
+        task = connection.task = self._task_for(connection, item)
         task.started = perf_counter()
         return task
 
@@ -267,25 +285,64 @@ class WSGIServer:
             error_log.exception("error in the %s hook", name)
 
     def shutdown(self, wait: bool = True) -> None:
-        """Stop accepting, let in-flight responses finish, then return from serve_forever."""
-        self.loop.call_soon_threadsafe(self._begin_shutdown)
+        """Stop gracefully (`begin_graceful_stop`), then return from serve_forever."""
+        self.begin_graceful_stop()
         if wait and not self.loop.in_loop_thread():
             self._stopped.wait(self.config.graceful_timeout + 5)
 
-    def _begin_shutdown(self) -> None:
+    def begin_graceful_stop(self) -> None:
+        """Stop accepting now and finish what was asked, losing no request: the
+        backlog is accepted, then the listeners close; responses not begun say
+        `Connection: close`; a connection kept alive is answered once more, or closed
+        when idle; everything is closed after --graceful-timeout. Any thread."""
+        if not self.loop.in_loop_thread():
+            self.loop.call_soon_threadsafe(self.begin_graceful_stop)
+            return
         if self.stopping:
             return
+        drain.accept_backlog(self.listeners)  # before `stopping`: these are served
         self.stopping = True
+        self.no_keep_alive = True  # every task made from now on answers with close
         self._deadline = time.monotonic() + self.config.graceful_timeout
-        for listener in self.listeners:
-            listener.close(self.loop)
-        self.listeners = []
+        self._close_listeners()
+        for connection in self.connections:
+            drain.refuse_keep_alive(connection)
         self._continue_shutdown(time.monotonic())
 
-    def _continue_shutdown(self, now: float) -> None:
+    def stop_now(self) -> None:
+        """Quick stop: close the listeners and every connection at once. Any thread."""
+        if not self.loop.in_loop_thread():
+            self.loop.call_soon_threadsafe(self.stop_now)
+            return
+        self.stopping = True
+        self._deadline = time.monotonic()
+        self._close_listeners()
         for connection in list(self.connections):
-            if not connection.has_work or now > self._deadline:
+            connection.close()
+        self.loop.stop()
+
+    def retire(self, reason: str) -> None:
+        """Ask the master for a replacement (once): see `on_retire`."""
+        if self.retiring is not None or self.on_retire is None:
+            return
+        self.retiring = reason
+        error_log.info("worker retiring: %s", reason)
+        try:
+            self.on_retire(reason)
+        except Exception:
+            error_log.exception("error in on_retire(%r)", reason)
+
+    def _close_listeners(self) -> None:
+        listeners, self.listeners = self.listeners, []
+        for listener in listeners:
+            listener.close(self.loop)
+
+    def _continue_shutdown(self, now: float) -> None:
+        if now >= self._deadline:
+            for connection in list(self.connections):
                 connection.close()
+        else:
+            drain.close_idle(self.connections, now)
         if not self.connections:
             self.loop.stop()
 
@@ -293,9 +350,12 @@ class WSGIServer:
         if threading.current_thread() is not threading.main_thread():
             return lambda: None
         def handler(signum, frame):
-            self.loop.call_soon_threadsafe(self._begin_shutdown)
+            # A second Ctrl-C means "now"; QUIT always does (gunicorn's quick stop).
+            quick = signum == signal.SIGQUIT or (signum == signal.SIGINT and self.stopping)
+            self.loop.call_soon_threadsafe(self.stop_now if quick else self.begin_graceful_stop)
 
-        previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+        signals = (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)
+        previous = {sig: signal.signal(sig, handler) for sig in signals}
         previous[signal.SIGUSR1] = signal.signal(signal.SIGUSR1, self._on_usr1)
         return lambda: [signal.signal(sig, old) for sig, old in previous.items()]
 
@@ -306,8 +366,7 @@ class WSGIServer:
     def _cleanup(self) -> None:
         for connection in list(self.connections):
             connection.close()
-        for listener in getattr(self, "listeners", []):
-            listener.close(self.loop)
+        self._close_listeners()
         if self.pool is not None:
             self.pool.shutdown(timeout=1.0)
         self._stop_metrics()

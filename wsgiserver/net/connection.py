@@ -74,6 +74,7 @@ class Connection:
         self.lock = threading.Lock()
         self.output = OutputQueue(sock, self.lock, sendfile=server.config.sendfile)
         self.pipeline = Pipeline(self)
+        self.task: Optional[Task] = None  # the last task made for it (server.make_task)
         self.phase = OPEN  # see state.py
         self.peer_eof = False  # the client shut down its side: no more requests
         self.mask = IN

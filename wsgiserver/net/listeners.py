@@ -107,9 +107,17 @@ class Listener:
     def __init__(self, sock: socket.socket, on_client: Callable) -> None:
         self.sock = sock
         self.on_client = on_client
+        self.paused = False  # out of epoll while the server holds its most connections
 
     def on_events(self, events: int) -> None:
-        for _ in range(64):  # bounded, so reading clients are not starved
+        self.accept(64)  # bounded, so reading clients are not starved
+
+    def accept(self, limit: int, even_paused: bool = False) -> None:
+        """Accept up to `limit` waiting clients; stops early once paused (the server
+        reached --worker-connections), unless `even_paused` (draining at stop)."""
+        for _ in range(limit):
+            if self.paused and not even_paused:
+                return
             try:
                 client, addr = self.sock.accept()
             except (BlockingIOError, InterruptedError):
@@ -131,8 +139,20 @@ class Listener:
         self.loop.call_later_tick(self._resume)
 
     def _resume(self, now: float = 0.0) -> None:
-        if self.sock.fileno() >= 0 and self.sock.fileno() not in self.loop.handlers:
+        if (not self.paused and self.sock.fileno() >= 0
+                and self.sock.fileno() not in self.loop.handlers):
             self.loop.register(self.sock.fileno(), self.mask, self)
+
+    def pause(self) -> None:
+        """Stop accepting: new clients wait in the kernel's backlog."""
+        if not self.paused:
+            self.paused = True
+            self.loop.unregister(self.sock.fileno())
+
+    def resume(self) -> None:
+        if self.paused:
+            self.paused = False
+            self._resume()
 
     def start(self, loop, exclusive: bool = False) -> None:
         self.loop = loop

@@ -153,8 +153,9 @@ class Pipeline:
         connection.server.request_finished(connection, task)
         with connection.lock:
             self.busy = False
-            if not task.keep_alive or connection.server.stopping or (
-                    connection.peer_eof and not self.pending):
+            # Not `server.stopping`: a response that kept the connection alive
+            # leaves it open for the next request (answered with close, drain.py).
+            if not task.keep_alive or (connection.peer_eof and not self.pending):
                 connection.stop_requests()
                 self.drop()
             item = self.take_next(after_answer=True)

@@ -165,7 +165,9 @@ class AppTask:
             length_hint = None
         head = self.head = response.app_head(
             self.status, self.headers, method=request.method,
-            version=request.version, keep_alive=self.keep_alive, length_hint=length_hint,
+            # request.keep_alive turns False when a graceful stop begins (net/drain.py).
+            version=request.version, keep_alive=self.keep_alive and request.keep_alive,
+            length_hint=length_hint,
             code=self.code)
         self.writer = WRITERS[head.framing](head.content_length)  # writer_for, inlined
         self.keep_alive = head.keep_alive
