@@ -295,7 +295,7 @@ class WSGIServer:
         backlog is accepted, then the listeners close; responses not begun say
         `Connection: close`; a connection kept alive is answered once more, or closed
         when idle; everything is closed after --graceful-timeout. Any thread."""
-        if not self.loop.in_loop_thread():
+        if not self._on_running_loop():
             self.loop.call_soon_threadsafe(self.begin_graceful_stop)
             return
         if self.stopping:
@@ -311,7 +311,7 @@ class WSGIServer:
 
     def stop_now(self) -> None:
         """Quick stop: close the listeners and every connection at once. Any thread."""
-        if not self.loop.in_loop_thread():
+        if not self._on_running_loop():
             self.loop.call_soon_threadsafe(self.stop_now)
             return
         self.stopping = True
@@ -320,6 +320,11 @@ class WSGIServer:
         for connection in list(self.connections):
             connection.close()
         self.loop.stop()
+
+    def _on_running_loop(self) -> bool:
+        # Before serve_forever runs the loop (the port already takes connections),
+        # a stop waits in the loop's queue: the listeners do not exist yet.
+        return self.loop.running and self.loop.in_loop_thread()
 
     def retire(self, reason: str) -> None:
         """Ask the master for a replacement (once): see `on_retire`."""

@@ -82,7 +82,7 @@ def test_request_on_a_kept_alive_connection_after_stop_is_answered_with_close():
         with Client.to(live) as client:
             assert not client.request("/").closes
             live.server.begin_graceful_stop()
-            assert wait_until(lambda: not live.server.listeners, 5)
+            assert wait_until(lambda: live.server.stopping, 5)
             response = client.request("/again")
             assert response.status == 404 and response.closes
             assert client.is_closed(5)
@@ -111,7 +111,7 @@ def test_listener_is_closed_at_once_so_new_clients_are_refused():
         busy = Client.to(live)
         busy.send(make_request("/"))
         live.server.begin_graceful_stop()
-        assert wait_until(lambda: not live.server.listeners, 5)
+        assert wait_until(lambda: live.server.sockets[0].fileno() == -1, 5)
         try:
             socket.create_connection(("127.0.0.1", live.port), timeout=5).close()
             raise AssertionError("connected after the listeners closed")
@@ -139,3 +139,15 @@ def test_stop_now_closes_connections_in_flight():
             assert client.is_closed(5)
             assert running.server._stopped.wait(5)
         release.set()
+
+
+def test_a_stop_asked_before_the_loop_runs_waits_for_it():
+    from wsgiserver.server import WSGIServer
+
+    server = WSGIServer(None, bind=["127.0.0.1:0"], static_root=None)
+    server.begin_graceful_stop()  # from this thread, before serve_forever
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "the early stop was lost"
+    assert server.sockets[0].fileno() == -1
