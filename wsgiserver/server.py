@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import signal
 import socket
 import threading
@@ -100,6 +101,16 @@ class WSGIServer:
         self.on_retire: Optional[Callable[[str], None]] = None
         self.retiring: Optional[str] = None  # the reason on_retire was called with
         self.hook_worker: Any = self
+        # --worker-connections: at this many open connections the listeners pause.
+        self.connection_cap = self.config.worker_connections or float("inf")
+        self.accept_paused = False
+        self.accept_held = False  # retiring for stuck threads: no resuming
+        self.request_limit = float("inf")
+        if self.config.max_requests > 0:
+            # Chosen once, so the workers of one master do not all retire together.
+            self.request_limit = self.config.max_requests + random.randint(
+                0, self.config.max_requests_jitter)
+            self.observers.append(self._count_toward_limit)
         if sockets is None:
             binds = self.config.bind or [f"{host}:{port}"]
             sockets = [bind_socket(parse_bind(b), self.config.backlog, self.config.reuse_port)
@@ -236,12 +247,38 @@ class WSGIServer:
         connection = Connection(self, sock, addr)
         self.connections.add(connection)
         self.loop.register(connection.fd, connection.mask, connection)
+        if len(self.connections) >= self.connection_cap:
+            self.pause_accepting()
 
     def forget(self, connection: Connection) -> None:
         self.connections.discard(connection)
         self.caps.release(connection.addr)
         if self.stopping and not self.connections:
             self.loop.stop()
+        elif self.accept_paused and len(self.connections) < self.connection_cap:
+            self._resume_accepting()
+
+    def pause_accepting(self, hold: bool = False) -> None:
+        """New clients wait in the kernel's backlog (served when accepting resumes, or
+        by another worker on the same sockets); `hold`: for good (retiring)."""
+        self.accept_held = self.accept_held or hold
+        if not self.accept_paused:
+            self.accept_paused = True
+            for listener in self.listeners:
+                listener.pause()
+
+    def _resume_accepting(self) -> None:
+        if self.accept_held:
+            return
+        self.accept_paused = False
+        for listener in self.listeners:
+            listener.resume()
+
+    def _count_toward_limit(self, connection: Connection, task: Task) -> None:
+        # An observer only when --max-requests is set; may run on an app thread.
+        if self.stats.requests >= self.request_limit:
+            self.request_limit = float("inf")  # once
+            self.loop.call_soon_threadsafe(self.retire, "max requests")
 
     def _tick(self, now: float) -> None:
         for connection in list(self.connections):
