@@ -15,6 +15,7 @@ from typing import Any, Callable, Optional, Union
 from . import errors
 from .http.exchange import ErrorTask, Task
 from .http.request import Request
+from .http.response import error_response
 from .net import drain
 from .net.caps import ClientCaps
 from .net.connection import Connection
@@ -31,6 +32,7 @@ from .wsgi.environ import base_environ, connection_environ, request_environ, tru
 from .wsgi.input import StreamingBody
 from .wsgi.task import AppTask
 from .wsgi.threadpool import ThreadPool
+from .wsgi.watchdog import DISCARD, StuckCall, Watchdog, thread_stack
 
 error_log = logging.getLogger("wsgiserver.error")
 
@@ -105,6 +107,7 @@ class WSGIServer:
         self.connection_cap = self.config.worker_connections or float("inf")
         self.accept_paused = False
         self.accept_held = False  # retiring for stuck threads: no resuming
+        self.watchdog: Optional[Watchdog] = None
         self.request_limit = float("inf")
         if self.config.max_requests > 0:
             # Chosen once, so the workers of one master do not all retire together.
@@ -274,6 +277,33 @@ class WSGIServer:
         for listener in self.listeners:
             listener.resume()
 
+    # -- app calls that never end (--timeout) --
+    def _check_stuck_calls(self, now: float) -> None:
+        for call in self.watchdog.check(now):
+            task = call.job_args[0]
+            connection = getattr(task, "sink", None)
+            if not isinstance(connection, Connection) or drain.waits_for_client(connection):
+                continue  # blocked on a slow client, which its own deadlines handle
+            self._give_up(call, task, connection)
+        if self.watchdog.given_up_count and self.on_retire is not None:
+            self.pause_accepting(hold=True)  # the master starts a replacement, then TERMs
+            self.retire("stuck app threads")
+
+    def _give_up(self, call: StuckCall, task: Any, connection: Connection) -> None:
+        """Log the stuck call's stack, answer 504 (or close), discard what it produces
+        later, and give its pool slot a new thread."""
+        request = task.request
+        error_log.error("app call running for %.0f s (over --timeout %d): %s %s; "
+                        "stack of its thread %s:\n%s", call.seconds, self.config.timeout,
+                        request.method, request.target.decode("latin-1"), call.thread.name,
+                        thread_stack(call.thread))
+        begun = task.head is not None
+        task.sink = DISCARD  # whatever the thread sends from now on goes nowhere
+        answer = None if begun else error_response(504, "Gateway Timeout",
+                                                   method=request.method)
+        drain.abandon(connection, answer)
+        self.watchdog.given_up(call)
+
     def _count_toward_limit(self, connection: Connection, task: Task) -> None:
         # An observer only when --max-requests is set; may run on an app thread.
         if self.stats.requests >= self.request_limit:
@@ -297,6 +327,9 @@ class WSGIServer:
         if self.config.threads > 0:
             self.pool = ThreadPool(self.config.threads)
             self.loop.poll_hooks.append(self.pool.poke)
+            if self.config.timeout > 0:
+                self.watchdog = Watchdog(self.pool, self.config.timeout)
+                self.loop.every_tick(self._check_stuck_calls)
         self.listeners = [Listener(sock, self._accept) for sock in self.sockets]
         for listener in self.listeners:
             listener.start(self.loop, exclusive=self.exclusive_accept)

@@ -17,8 +17,10 @@ close` makes that request meet EOF (or RST). The rules here avoid it:
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
+from ..errors import ConnectionLost
+from .output import HIGH_WATER
 from .state import OPEN
 
 STOP_IDLE_SECONDS = 1.0
@@ -54,3 +56,32 @@ def close_idle(connections: Iterable[Any], now: float) -> None:
     for connection in list(connections):
         if is_idle(connection, now, STOP_IDLE_SECONDS):
             connection.close()
+
+
+def waits_for_client(connection: Any) -> bool:
+    """Its task is blocked on the client (output backpressure, a streamed body),
+    not on the app: the read timeout and body deadlines deal with that."""
+    return (connection.output.size > HIGH_WATER
+            or connection.parser.streamed_body_in_progress is not None)
+
+
+def abandon(connection: Any, answer: Optional[bytes]) -> None:
+    """The running task is given up on (stuck in the app): send `answer` (a whole
+    response saying close) and close, or close at once when there is none (its
+    head is out). The pipeline lets go of the task: it may never return."""
+    with connection.lock:
+        connection.stop_requests()
+        connection.pipeline.drop()
+        connection.pipeline.busy = False
+    if answer is None:
+        connection.close()
+        return
+    try:
+        connection.send_nowait(answer)
+    except ConnectionLost:
+        connection.close()
+        return
+    with connection.lock:
+        flushed = not connection.output.items
+    if flushed:  # else the write path closes it once flushed (CLOSING, not busy)
+        connection.close_soon()

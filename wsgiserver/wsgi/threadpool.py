@@ -37,9 +37,11 @@ class ThreadPool:
         self._taken = 0    # jobs taken so far: poke() watches it for progress
         self._seen: Optional[tuple[int, float]] = None  # (_taken, since when) while jobs wait
         self._stopping = False
-        # One flag per thread, each written only by its own thread: a store is
-        # atomic where a shared `busy += 1` could lose updates and drift.
-        self._busy = [False] * size
+        # One slot per thread, each written only by its own thread: a store is
+        # atomic where a shared `busy += 1` could lose updates and drift. It holds
+        # the running job's args (False when idle): the watchdog samples it.
+        self._busy: list = [False] * size
+        self._given_up: list[threading.Thread] = []  # stuck threads, never joined
         self._threads = [threading.Thread(target=self._work, args=(i,), name=f"{name}-{i}",
                                           daemon=True) for i in range(size)]
         for thread in self._threads:
@@ -74,7 +76,7 @@ class ThreadPool:
     @property
     def busy(self) -> int:
         """Threads running a job now (a sample, for metrics)."""
-        return sum(self._busy)
+        return sum(1 for running in self._busy if running is not False)
 
     @property
     def queued(self) -> int:
@@ -94,14 +96,34 @@ class ThreadPool:
                     continue
                 return
             self._taken += 1  # a lost update between threads still shows progress
-            busy[index] = True
+            busy[index] = args
             try:
                 job(*args)
             except BaseException:
                 # Even SystemExit from an app must not kill a pool thread.
                 error_log.exception("unexpected error in worker thread")
+            if busy[index] is not args:
+                return  # given up on as stuck (replace): the slot has a new thread
             busy[index] = False
             job = args = None  # the request, its body and socket: free them now
+
+    def running_jobs(self) -> list:
+        """Each thread's running job args, or None when idle (a sample)."""
+        return [None if running is False else running for running in self._busy]
+
+    def thread_at(self, index: int) -> threading.Thread:
+        return self._threads[index]
+
+    def replace(self, index: int) -> None:
+        """Give up on the thread in slot `index` (stuck in an app call): a new thread
+        takes the slot; the old one, a daemon, exits if its job ever returns. The
+        running count stays: the old thread leaves it, the new one joins it."""
+        self._given_up.append(self._threads[index])
+        self._busy[index] = False
+        thread = threading.Thread(target=self._work, args=(index,), daemon=True,
+                                  name=f"{self._threads[index].name}+")
+        self._threads[index] = thread
+        thread.start()
 
     def _park(self, parked: threading.Lock) -> bool:
         """Sleep until woken; False when the pool is stopping and nothing is left."""
