@@ -29,6 +29,7 @@ from .observe.statsd import StatsdClient, count_log_records
 from .settings import Config
 from .static.dispatch import StaticFiles
 from .wsgi.environ import base_environ, connection_environ, request_environ, trusted_proxies
+from .wsgi.hooks import HookResponse, app_after_pre_request
 from .wsgi.input import StreamingBody
 from .wsgi.task import AppTask
 from .wsgi.threadpool import ThreadPool
@@ -114,6 +115,7 @@ class WSGIServer:
             self.request_limit = self.config.max_requests + random.randint(
                 0, self.config.max_requests_jitter)
             self.observers.append(self._count_toward_limit)
+        self._install_request_hooks()
         if sockets is None:
             binds = self.config.bind or [f"{host}:{port}"]
             sockets = [bind_socket(parse_bind(b), self.config.backlog, self.config.reuse_port)
@@ -166,6 +168,26 @@ class WSGIServer:
                 self.base_environ, connection.addr, self.proxies)
         environ = request_environ(base[0], item, base[1], unix_peer=connection.unix_peer)
         return AppTask(connection, item, environ, self.app, inline=self.pool is None)
+
+    # -- pre_request / post_request: installed only when set --
+    def _install_request_hooks(self) -> None:
+        if self.config.pre_request is not None:
+            self._task_for = self._task_for_with_pre_request  # type: ignore[method-assign]
+        if self.config.post_request is not None:
+            self.observers.append(self._run_post_request)
+
+    def _task_for_with_pre_request(self, connection: Connection,
+                                   item: Union[Request, errors.HTTPError]) -> Task:
+        task = WSGIServer._task_for(self, connection, item)
+        if isinstance(task, AppTask):
+            task.app = app_after_pre_request(task.app, self.call_hook, self.hook_worker,
+                                             task.request)
+        return task
+
+    def _run_post_request(self, connection: Connection, task: Task) -> None:
+        if isinstance(task, AppTask):  # static files and refused requests call no app
+            self.call_hook("post_request", self.hook_worker, task.request, task.environ,
+                           HookResponse(task))
 
     def request_finished(self, connection: Connection, task: Task) -> None:
         self.stats.requests += 1
