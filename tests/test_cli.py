@@ -255,8 +255,8 @@ def test_options_are_applied(app_dir):
 # -- stopping --
 
 @pytest.mark.parametrize("threads", ["4", "0"])
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
-def test_signal_stops_cleanly_after_in_flight_request(app_dir, threads, signum):
+@pytest.mark.parametrize("signum", [signal.SIGTERM], ids=["TERM"])  # INT is a quick stop:
+def test_signal_stops_cleanly_after_in_flight_request(app_dir, threads, signum):  # test_arbiter
     port = free_port()
     started = app_dir / "started"
     with server_process(["myapps:slow", str(port), "--threads", threads],

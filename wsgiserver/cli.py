@@ -117,15 +117,19 @@ def main(argv: Optional[list[str]] = None) -> None:
             print_config(gathered)
         if gathered.options.get("check_config"):
             check_config(gathered)
-        server, spec = _create_server(gathered)
+        arbiter = _run_master(gathered, lambda: _reread_options(argv))
     except ConfigError as error:
         fail(str(error))
-    _announce(server, spec)
-    if gathered.config_file:
-        error_log.info("config file: %s", gathered.config_file)
-    from .process.serving import run
-    run(server)
+    if arbiter.failure:  # a worker could not load the app: its one line
+        fail(arbiter.failure)
     error_log.info("Stopped")
+    sys.exit(arbiter.exit_code)
+
+
+def _reread_options(argv: list[str]) -> dict:
+    """HUP: every layer read again (the config file may have changed)."""
+    parser = build_parser()
+    return gather(parser, parser.parse_args(argv)).options
 
 
 def gather(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Gathered:
@@ -212,25 +216,12 @@ def _load_app(gathered: Gathered):
     return load_app(gathered.spec) if gathered.spec else None
 
 
-def _create_server(gathered: Gathered):
-    from .server import WSGIServer  # after argument errors, which need none of it
+def _run_master(gathered: Gathered, read_options):
+    """Always a master and its workers, whatever --workers, so every signal means the
+    same; the workers load the app after fork (unless --preload)."""
+    from .process.serving import run_from_cli  # after argument errors, which need none of it
 
     config = Config.from_options(**gathered.options)
     setup_logging(config)
-    app = _load_app(gathered)
-    return WSGIServer(app, **gathered.options), gathered.app_name
-
-
-def _announce(server, spec: Optional[str]) -> None:
-    root = server.config.static_root
-    if server.static.root is None:
-        error_log.warning("static root %s is not a folder: serving no static files",
-                          os.path.abspath(root))
-        root_text = "none"
-    else:
-        root_text = server.static.root
-    threads = server.config.threads
-    error_log.info("wsgiserver %s listening at %s | app: %s | static root: %s | "
-                   "workers: %d | threads: %s", __version__, ", ".join(server.urls),
-                   spec or "none (static only)", root_text, max(1, server.config.workers),
-                   threads if threads else "0 (inline)")
+    return run_from_cli(gathered.app_name, lambda: _load_app(gathered), gathered.options,
+                        read_options, config_file=gathered.config_file)

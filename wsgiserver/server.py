@@ -92,6 +92,7 @@ class WSGIServer:
         self.stopping = False
         self.exclusive_accept = False
         self.runs_hooks = True  # a forked worker does not: its master ran them
+        self.handles_signals = True  # a worker does not: its process handles them
         self.stats = ServerStats()
         # Called as observer(connection, task) for each finished request, after
         # `stats.requests` is counted: the access log, metrics, hooks.
@@ -116,6 +117,8 @@ class WSGIServer:
                 0, self.config.max_requests_jitter)
             self.observers.append(self._count_toward_limit)
         self._install_request_hooks()
+        # Sockets handed in belong to whoever bound them: closing ours never unlinks.
+        self.owns_sockets = sockets is None
         if sockets is None:
             binds = self.config.bind or [f"{host}:{port}"]
             sockets = [bind_socket(parse_bind(b), self.config.backlog, self.config.reuse_port)
@@ -125,7 +128,8 @@ class WSGIServer:
         # process that reads the counters starts serving it (process/metrics.py).
         self.metrics_endpoint: Optional[MetricsEndpoint] = None
         self._created_in = os.getpid()
-        if self.config.metrics_bind is not None:
+        # A worker (given its master's sockets) leaves the page to its master.
+        if self.config.metrics_bind is not None and self.owns_sockets:
             self.metrics_endpoint = bind_endpoint(self.config.metrics_bind, sockets)
         name, port_text = self._server_name()
         self.base_environ = base_environ(name, port_text, multithread=self.config.threads > 0,
@@ -432,7 +436,7 @@ class WSGIServer:
     def _close_listeners(self) -> None:
         listeners, self.listeners = self.listeners, []
         for listener in listeners:
-            listener.close(self.loop)
+            listener.close(self.loop, unlink=self.owns_sockets)
 
     def _continue_shutdown(self, now: float) -> None:
         if now >= self._deadline:
@@ -444,7 +448,7 @@ class WSGIServer:
             self.loop.stop()
 
     def _install_signal_handlers(self) -> Callable[[], None]:
-        if threading.current_thread() is not threading.main_thread():
+        if not self.handles_signals or threading.current_thread() is not threading.main_thread():
             return lambda: None
         def handler(signum, frame):
             # A second Ctrl-C means "now"; QUIT always does (gunicorn's quick stop).

@@ -159,9 +159,9 @@ class Listener:
         self.mask = IN | select.EPOLLEXCLUSIVE if exclusive else IN
         loop.register(self.sock.fileno(), self.mask, self)
 
-    def close(self, loop) -> None:
+    def close(self, loop, unlink: bool = True) -> None:
         loop.unregister(self.sock.fileno())
-        if self.sock.family == socket.AF_UNIX:
+        if unlink and self.sock.family == socket.AF_UNIX:
             path = self.sock.getsockname()
             if path and os.path.exists(path):
                 os.unlink(path)

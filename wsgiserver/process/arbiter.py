@@ -1,149 +1,453 @@
-"""Pre-fork process model (`--workers N`): the tutorial's closing advice.
+"""The master process (gunicorn's arbiter): binds the sockets, then only supervises.
 
-The parent binds the sockets, forks N workers and then only supervises:
-each worker runs its own epoll loop and thread pool on the shared listening
-sockets (registered with EPOLLEXCLUSIVE, so one connection wakes one worker).
-A worker that dies is replaced; SIGTERM or Ctrl-C is passed on to the
-workers, which finish their in-flight requests before exiting.
+Signal handlers only queue (`signals.SignalQueue`); one loop takes the queue,
+dispatches each signal through `handlers` (a dict {SIGHUP: handle_hup, ...}
+others may add to), reaps exited workers, runs the watchdog and keeps the
+number of workers right. The server of one process knows nothing of this.
+
+Signals: TERM graceful stop (the master closes its listening sockets at once,
+so new connections are refused, not accepted and reset); INT, QUIT quick stop
+(also escalates a graceful one); HUP reload (re-read the options, start new
+workers, stop the old ones once every new one is ready; if a new one cannot
+boot the old ones keep serving); TTIN/TTOU one worker more/fewer (never below
+1); USR1 reopen log files here and in the workers; WINCH stop every worker but
+keep the master (ignored while the master is in the foreground of a terminal,
+where resizing the window sends it).
+
+Workers: one that dies is replaced; one that wants replacing (RETIRING on the
+scoreboard: --max-requests, stuck threads) gets its replacement first and is
+stopped once the replacement is ready; one whose loop stops beating for
+--timeout seconds gets SIGABRT (its `worker_abort` hook runs) and, if still
+there KILL_AFTER seconds later, SIGKILL. A worker that fails to load its app
+at first boot stops the master with exit status 2 (`failure` holds its line).
+
+The API for services running in the master (metrics, control socket) and for
+hooks: `services` (objects with start(arbiter) and stop(), started once the
+sockets are bound, stopped at exit; an optional after_fork() runs in each new
+worker, to close what the worker must not hold), `queue_signal(signum)`
+(thread-safe), `add_workers(n)` / `remove_workers(n)` (thread-safe),
+`workers` (pid → Worker: .pid, .slot, .age, .started, .generation),
+`num_workers`, `counters` (worker_restarts, watchdog_kills, boot_failures,
+reloads), `cfg`, `options`, `log`, `pid`, `scoreboard`, `sockets`,
+`call_hook(name, *args)`, `handlers`, and `on_other_child(pid, status)` for a
+child that is not a worker (a USR2 upgrade's new master).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import random
 import signal
+import socket
 import time
+from typing import Any, Callable, Optional
 
-from ..errors import StopSupervising
-from ..net.loop import EventLoop
-from .metrics import metrics_services
-from .scoreboard import READY, Scoreboard, Slot
+from ..errors import ConfigError
+from ..observe.log import reopen_log_files
+from ..settings import Config
+from .scoreboard import BOOTING, READY, RETIRING, STOPPING, Scoreboard
+from .signals import SIGNAL_NAMES, SignalQueue
+from .worker import BOOT_ERROR, BootErrors, ServerFactory, Worker
 
 error_log = logging.getLogger("wsgiserver.error")
 
-RESPAWN_PAUSE = 1.0
+LOOP_WAIT = 1.0  # the longest the master sleeps between looks at its workers
+KILL_AFTER = 2.0  # seconds between the watchdog's SIGABRT and its SIGKILL
+QUICK_STOP_GRACE = 2.0  # seconds a quick stop waits before SIGKILL
+STOP_MARGIN = 2.0  # beyond --graceful-timeout before a stopping worker gets SIGKILL
+RESPAWN_PAUSE = 1.0  # a worker that dies this young is replaced only after this long
+MAX_RESPAWN_PAUSE = 30.0
 
 
 class Arbiter:
-    def __init__(self, server, workers: int) -> None:
-        self.server = server
-        self.workers = workers
-        self.children: dict[int, float] = {}  # pid -> start time
-        self.stopping = False
-        # The seams the metrics read: each worker publishes its stats to its slot
-        # once per tick; services run in the master (the metrics endpoint, statsd).
+    """The master: see the module docstring for its signals and its API."""
+
+    def __init__(self, factory: ServerFactory, options: dict[str, Any],
+                 bind: Callable[[Config], list[socket.socket]],
+                 read_options: Optional[Callable[[], dict[str, Any]]] = None,
+                 cfg: Optional[Config] = None) -> None:
+        self.factory = factory
+        self.options = dict(options)
+        self.cfg = cfg or Config.from_options(**self.options)
+        self.bind = bind
+        self.read_options = read_options  # None: HUP restarts the workers, same settings
+        self.log = error_log
+        self.pid = os.getpid()
+        self.sockets: list[socket.socket] = []
         self.scoreboard = Scoreboard()
-        self.slots: dict[int, Slot] = {}
-        self.counters = {"worker_restarts": 0, "watchdog_kills": 0}
-        self.services = metrics_services(server)
+        self.signals = SignalQueue()
+        self.boot_errors = BootErrors()
+        self.workers: dict[int, Worker] = {}
+        self.num_workers = workers_wanted(self.cfg, self.options)
+        self.services: list[Any] = []
+        self.counters = {"worker_restarts": 0, "watchdog_kills": 0, "boot_failures": 0,
+                         "reloads": 0}
+        self.handlers: dict[int, Callable[[], None]] = {
+            signal.SIGTERM: self.handle_term, signal.SIGINT: self.handle_int,
+            signal.SIGQUIT: self.handle_quit, signal.SIGHUP: self.handle_hup,
+            signal.SIGTTIN: self.handle_ttin, signal.SIGTTOU: self.handle_ttou,
+            signal.SIGUSR1: self.handle_usr1, signal.SIGWINCH: self.handle_winch}
+        self.announce: Callable[[], None] = lambda: None  # by worker 1, app loaded
+        self.stopping: Optional[str] = None  # None, "graceful" or "quick"
+        self.exit_code = 0
+        self.failure: Optional[str] = None  # the boot error that stopped the master
+        self.generation = 0
+        self.ever_ready = False
+        self._reload_from: Optional[tuple[Config, dict, int]] = None
+        self._stop_deadline = 0.0
+        self._next_age = 0
+        self._respawn_at = 0.0
+        self._respawn_pause = RESPAWN_PAUSE
+        self._in_child = False
 
-    def run(self) -> None:
-        previous = {sig: signal.signal(sig, self._on_stop_signal)
-                    for sig in (signal.SIGINT, signal.SIGTERM)}
-        for service in self.services:
-            service.start(self)
+    # -- the API for services and hooks --
+    def queue_signal(self, signum: int) -> None:
+        """Act as if the master got `signum` (thread-safe)."""
+        self.signals.put(signum)
+
+    def add_workers(self, count: int = 1) -> None:
+        for _ in range(count):
+            self.queue_signal(signal.SIGTTIN)
+
+    def remove_workers(self, count: int = 1) -> None:
+        for _ in range(count):
+            self.queue_signal(signal.SIGTTOU)
+
+    def call_hook(self, name: str, *args: Any) -> None:
+        """Run a hook from the settings; an Exception is logged, not fatal (SystemExit
+        is how on_starting, when_ready, post_fork and post_worker_init stop start-up)."""
+        hook = getattr(self.cfg, name)
+        if hook is None:
+            return
         try:
-            self.server.call_hook("when_ready")
-            for _ in range(self.workers):
-                self._spawn()
-            self._supervise()
-        except StopSupervising:
-            pass
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-        self._stop_children()
-        for service in self.services:
-            service.stop()
+            hook(*args)
+        except Exception:
+            error_log.exception("error in the %s hook", name)
 
-    def _on_stop_signal(self, signum, frame) -> None:
-        if not self.stopping:
-            self.stopping = True
-            raise StopSupervising()
+    def on_other_child(self, pid: int, status: int) -> None:
+        """A child that is not a worker has exited (replaced by the upgrade's code)."""
+
+    # -- running --
+    def run(self) -> int:
+        """Bind, start the workers, supervise until stopped; the exit status."""
+        self.signals.install()
+        try:
+            self.call_hook("on_starting", self)
+            self.sockets = self.bind(self.cfg)
+            self.call_hook("when_ready", self)
+            for service in self.services:
+                service.start(self)
+            self._supervise()
+        finally:
+            self._finish()
+        return self.exit_code
 
     def _supervise(self) -> None:
-        while not self.stopping:
-            pid, status = os.waitpid(-1, 0)
-            started = self.children.pop(pid, None)
-            self._release(pid)
-            if started is None or self.stopping:
-                continue
-            self.counters["worker_restarts"] += 1
-            error_log.error("worker %d exited (%s); starting a new one", pid, _describe(status))
-            if time.monotonic() - started < RESPAWN_PAUSE:
-                time.sleep(RESPAWN_PAUSE)  # a worker that dies at once would spin
-            self._spawn()
-
-    def _spawn(self) -> None:
-        slot = self.scoreboard.claim()
-        pid = os.fork()
-        if pid:
-            self.children[pid] = time.monotonic()
-            slot.set("pid", pid)
-            self.slots[pid] = slot
-            return
-        self._run_worker(slot)
-
-    def _release(self, pid: int) -> None:
-        slot = self.slots.pop(pid, None)
-        if slot is not None:
-            self.scoreboard.release(slot)
-
-    def _run_worker(self, slot: Slot) -> None:
-        code = 0
-        try:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, signal.SIG_DFL)
-            self.server.loop = EventLoop()  # never share the parent's epoll set
-            self.server.exclusive_accept = True
-            self.server.runs_hooks = False
-            self.server.loop.every_tick(lambda now: self._publish(slot))
-            slot.set("state", READY)
-            self.server.serve_forever()
-        except BaseException:
-            error_log.exception("worker %d failed", os.getpid())
-            code = 1
-        finally:
-            os._exit(code)
-
-    def _publish(self, slot: Slot) -> None:
-        """In a worker, once per tick: the heartbeat and the stats, for the master."""
-        slot.beat()
-        self.server.sample_gauges()
-        slot.publish(self.server.stats)
-
-    def _stop_children(self) -> None:
-        for pid in list(self.children):
-            _signal(pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.server.config.graceful_timeout + 5
-        while self.children and time.monotonic() < deadline:
+        while True:
+            for signum in self.signals.wait(LOOP_WAIT):
+                self._dispatch(signum)
             self._reap()
-            time.sleep(0.05)
-        for pid in list(self.children):
-            _signal(pid, signal.SIGKILL)
-            self._reap(block=True)
+            now = time.monotonic()
+            if self.stopping:
+                if not self.workers:
+                    return
+                self._enforce_stop(now)
+                continue
+            self._watchdog(now)
+            self._manage_workers(now)
 
-    def _reap(self, block: bool = False) -> None:
-        while self.children:
+    def _dispatch(self, signum: int) -> None:
+        handler = self.handlers.get(signum)
+        if handler is None:
+            return
+        error_log.info("master got %s", SIGNAL_NAMES.get(signum, signum))
+        try:
+            handler()
+        except Exception:
+            error_log.exception("error handling %s", SIGNAL_NAMES.get(signum, signum))
+
+    def _finish(self) -> None:
+        if self._in_child:
+            return
+        for worker in list(self.workers.values()):
+            worker.send(signal.SIGKILL)
+        self._reap(block=True)
+        for service in reversed(self.services):
             try:
-                pid, _ = os.waitpid(-1, 0 if block else os.WNOHANG)
+                service.stop()
+            except Exception:
+                error_log.exception("error stopping %r", service)
+        self.call_hook("on_exit", self)
+        self._close_listeners()
+        self.signals.restore()
+        self.signals.close()
+        self.boot_errors.close()
+
+    def forget_in_child(self) -> None:
+        """In a new worker: nothing of the master's runs there."""
+        self._in_child = True
+        os.close(self.boot_errors.read_fd)
+        for service in self.services:
+            after_fork = getattr(service, "after_fork", None)
+            if after_fork is not None:
+                after_fork()
+
+    # -- signals --
+    def handle_term(self) -> None:
+        self.begin_stop(graceful=True)
+
+    def handle_int(self) -> None:
+        self.begin_stop(graceful=False)
+
+    handle_quit = handle_int
+
+    def handle_hup(self) -> None:
+        self.reload()
+
+    def handle_ttin(self) -> None:
+        self._set_num_workers(self.num_workers + 1)
+
+    def handle_ttou(self) -> None:
+        if self.num_workers <= 1:
+            error_log.info("TTOU: keeping the last worker")
+            return
+        self._set_num_workers(self.num_workers - 1)
+
+    def handle_usr1(self) -> None:
+        reopen_log_files()
+        for worker in self.workers.values():
+            worker.send(signal.SIGUSR1)
+
+    def handle_winch(self) -> None:
+        if in_terminal_foreground():
+            error_log.info("WINCH ignored: the master runs in a terminal (a window resize)")
+            return
+        error_log.info("WINCH: stopping every worker; HUP or TTIN starts them again")
+        self._set_num_workers(0)
+
+    def _set_num_workers(self, count: int) -> None:
+        old, self.num_workers = self.num_workers, count
+        self.call_hook("nworkers_changed", self, count, old)
+
+    def begin_stop(self, graceful: bool) -> None:
+        """Stop the workers (TERM, or QUIT for a quick stop) and then the master."""
+        if graceful and self.stopping:
+            return
+        first = self.stopping is None
+        self.stopping = "graceful" if graceful else "quick"
+        if first:
+            self._close_listeners()  # refused from now on, never accepted and reset
+        now = time.monotonic()
+        grace = self.cfg.graceful_timeout + STOP_MARGIN if graceful else QUICK_STOP_GRACE
+        self._stop_deadline = now + grace if first else min(self._stop_deadline, now + grace)
+        for worker in self.workers.values():
+            self._stop_worker(worker, signal.SIGTERM if graceful else signal.SIGQUIT, now)
+
+    def _close_listeners(self) -> None:
+        for sock in self.sockets:
+            if sock.family == socket.AF_UNIX:
+                try:
+                    os.unlink(sock.getsockname())
+                except (OSError, TypeError):
+                    pass
+            sock.close()
+
+    def _enforce_stop(self, now: float) -> None:
+        if now < self._stop_deadline:
+            return
+        for worker in self.workers.values():
+            if not worker.killed:
+                error_log.warning("worker %d still running after the stop deadline: "
+                                  "killing it", worker.pid)
+                worker.killed = True
+                worker.send(signal.SIGKILL)
+
+    # -- reload --
+    def reload(self) -> None:
+        """HUP: new settings and new workers; the old stop once the new are all ready."""
+        try:
+            options = self.read_options() if self.read_options else self.options
+            cfg = Config.from_options(**options) if self.read_options else self.cfg
+        except (ConfigError, SystemExit) as error:
+            error_log.error("reload failed, keeping the current settings: %s", error)
+            return
+        if self._reload_from is None:
+            self._reload_from = (self.cfg, self.options, self.num_workers)
+        self.cfg, self.options = cfg, dict(options)
+        self.num_workers = workers_wanted(cfg, self.options)
+        self.generation += 1
+        self.counters["reloads"] += 1
+        for worker in self.workers.values():
+            worker.outdated = True
+        self.call_hook("on_reload", self)
+        self._respawn_at = 0.0
+
+    def _revert_reload(self, line: str) -> None:
+        assert self._reload_from is not None
+        error_log.error("reload failed: a new worker could not boot (%s); "
+                        "the old workers keep serving", line)
+        self.cfg, self.options, self.num_workers = self._reload_from
+        self._reload_from = None
+        now = time.monotonic()
+        for worker in self.workers.values():
+            if worker.generation == self.generation:
+                self._stop_worker(worker, signal.SIGQUIT, now)
+            else:
+                worker.outdated = False
+        self.generation += 1  # a later respawn is of the restored settings
+
+    # -- workers --
+    def spawn(self) -> Worker:
+        """Fork one worker of the current generation."""
+        self._next_age += 1
+        jitter = self.cfg.max_requests_jitter
+        limit = self.cfg.max_requests + random.randint(0, jitter) if self.cfg.max_requests else 0
+        worker = Worker(self._next_age, self.cfg, self.options, self.factory,
+                        self.generation, limit, self.scoreboard.claim())
+        self.call_hook("pre_fork", self, worker)
+        pid = os.fork()
+        if pid == 0:
+            worker.run_in_child(self)  # never returns
+        worker.pid = pid
+        worker.slot.set("pid", pid)
+        self.workers[pid] = worker
+        return worker
+
+    def _stop_worker(self, worker: Worker, signum: int, now: float) -> None:
+        if worker.stopping_since is None or signum != signal.SIGTERM:
+            worker.stopping_since = worker.stopping_since or now
+            worker.send(signum)
+
+    def _manage_workers(self, now: float) -> None:
+        self._note_ready()
+        live = [w for w in self.workers.values() if w.stopping_since is None]
+        counted = [w for w in live if not w.outdated and w.state not in (RETIRING, STOPPING)]
+        missing = self.num_workers - len(counted)
+        if missing > 0 and now >= self._respawn_at:
+            for _ in range(missing):
+                self.spawn()
+        elif missing < 0:
+            for worker in sorted(counted, key=lambda w: w.age)[:-missing]:
+                self._stop_worker(worker, signal.SIGTERM, now)
+        ready = [w for w in counted if w.state == READY]
+        if len(ready) >= self.num_workers:  # the full set is serving: retire the rest
+            self._reload_from = None
+            for worker in live:
+                if worker.outdated or worker.state == RETIRING:
+                    self._stop_worker(worker, signal.SIGTERM, now)
+        self._kill_overdue(now)
+
+    def _note_ready(self) -> None:
+        for worker in self.workers.values():
+            if not worker.seen_ready and worker.state not in (BOOTING,):
+                worker.seen_ready = True
+                self._respawn_pause = RESPAWN_PAUSE
+                self.ever_ready = True
+
+    def _kill_overdue(self, now: float) -> None:
+        limit = self.cfg.graceful_timeout + STOP_MARGIN
+        for worker in self.workers.values():
+            if worker.stopping_since is not None and not worker.killed \
+                    and now - worker.stopping_since > limit:
+                error_log.warning("worker %d did not stop in time: killing it", worker.pid)
+                worker.killed = True
+                worker.send(signal.SIGKILL)
+
+    def _watchdog(self, now: float) -> None:
+        """Abort a worker whose loop stopped beating; SIGKILL it if that is not enough."""
+        if not self.cfg.timeout:
+            return
+        limit = max(self.cfg.timeout, 2)  # the heartbeat comes once a second
+        for worker in self.workers.values():
+            if worker.aborted_at is not None:
+                if not worker.killed and now - worker.aborted_at > KILL_AFTER:
+                    worker.killed = True
+                    worker.send(signal.SIGKILL)
+                continue
+            if worker.state == BOOTING:
+                continue  # its loop has not started: nothing beats yet
+            silent = now - worker.slot.get("heartbeat")
+            if silent > limit:
+                error_log.error("worker %d: its event loop has been silent for %.1f s "
+                                "(--timeout %d): aborting it", worker.pid, silent,
+                                self.cfg.timeout)
+                self.counters["watchdog_kills"] += 1
+                worker.aborted_at = now
+                worker.stopping_since = worker.stopping_since or now
+                worker.send(signal.SIGABRT)
+
+    # -- exits --
+    def _reap(self, block: bool = False) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, 0 if block and self.workers else os.WNOHANG)
             except ChildProcessError:
-                self.children.clear()
                 return
             if pid == 0:
                 return
-            self.children.pop(pid, None)
-            self._release(pid)
+            worker = self.workers.pop(pid, None)
+            if worker is None:
+                self.on_other_child(pid, status)
+            else:
+                self._worker_exited(worker, status)
+
+    def _worker_exited(self, worker: Worker, status: int) -> None:
+        state = worker.state
+        self.scoreboard.release(worker.slot)
+        self.call_hook("child_exit", self, worker)
+        if os.WIFEXITED(status) and os.WEXITSTATUS(status) == BOOT_ERROR and state == BOOTING:
+            self._boot_failed(worker)
+        elif worker.stopping_since is None and not self.stopping:
+            error_log.error("worker %d exited (%s); starting a new one", worker.pid,
+                            describe_status(status))
+            self.counters["worker_restarts"] += 1
+            if time.monotonic() - worker.started < RESPAWN_PAUSE:
+                self._respawn_at = time.monotonic() + RESPAWN_PAUSE  # no spinning
+        else:
+            error_log.debug("worker %d exited (%s)", worker.pid, describe_status(status))
+
+    def _boot_failed(self, worker: Worker) -> None:
+        line = self.boot_errors.line_for(worker.pid) or f"worker {worker.pid} failed to boot"
+        self.counters["boot_failures"] += 1
+        if self.stopping or worker.stopping_since is not None:
+            return
+        self._note_ready()
+        if self._reload_from is not None and worker.generation == self.generation:
+            self._revert_reload(line)
+        elif not self.ever_ready:
+            self.failure = line
+            self.exit_code = 2
+            self.begin_stop(graceful=False)
+        else:
+            error_log.error("a new worker could not boot (%s); trying again in %.0f s",
+                            line, self._respawn_pause)
+            self._respawn_at = time.monotonic() + self._respawn_pause
+            self._respawn_pause = min(self._respawn_pause * 2, MAX_RESPAWN_PAUSE)
 
 
-def _signal(pid: int, sig: int) -> None:
+def workers_wanted(cfg: Config, options: dict) -> int:
+    """--workers, else $WEB_CONCURRENCY (as gunicorn), at least 1."""
+    if "workers" not in options and os.environ.get("WEB_CONCURRENCY", "").isdigit():
+        return max(1, int(os.environ["WEB_CONCURRENCY"]))
+    return max(1, cfg.workers)
+
+
+def in_terminal_foreground() -> bool:
+    """True if this process group owns the foreground of its controlling terminal."""
     try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
-def _describe(status: int) -> str:
+def describe_status(status: int) -> str:
     if os.WIFSIGNALED(status):
         return f"killed by signal {os.WTERMSIG(status)}"
     return f"exit code {os.waitstatus_to_exitcode(status)}"
