@@ -3,6 +3,10 @@
 import os
 import time
 
+if os.environ.get("PIDAPP_BOOTED"):  # each worker imports the app after fork: say so
+    with open(os.environ["PIDAPP_BOOTED"], "a") as booted:
+        booted.write(f"{os.getpid()}\n")
+
 
 def application(environ, start_response):
     path = environ["PATH_INFO"]

@@ -30,13 +30,16 @@ def children_of(pid):
 
 
 @pytest.fixture
-def two_workers():
+def two_workers(tmp_path):
     port = free_port()
+    booted = tmp_path / "booted"
     args = ["tests.data.pidapp:application", "-b", f"127.0.0.1:{port}", "-w", "2",
             "--threads", "0", "--static-root", "/nonexistent"]
-    with server_process(args) as server:
+    with server_process(args, env={"PIDAPP_BOOTED": str(booted)}) as server:
         server.wait_for_port(port)
         assert wait_until(lambda: len(children_of(server.proc.pid)) == 2)
+        # Both have loaded the app (after fork), so both can accept.
+        assert wait_until(lambda: booted.exists() and len(booted.read_text().split()) == 2)
         yield server, port
 
 
