@@ -151,13 +151,12 @@ class Worker:
 
     def _prepare(self, server: WSGIServer, arbiter: Arbiter) -> None:
         self.server = server
-        server.worker = self  # type: ignore[attr-defined]  (pre_request/post_request's worker)
+        server.hook_worker = self  # the `worker` of pre_request/post_request
         server.exclusive_accept = True
         server.runs_hooks = False  # the master ran on_starting/when_ready
         server.handles_signals = False  # the worker's signals are ours, not the server's
-        if hasattr(server, "on_retire"):
-            server.on_retire = self.retire
-        elif self.max_requests:  # a server that does not count --max-requests itself
+        server.on_retire = self.retire
+        if self.max_requests:
             server.observers.append(self._count_request)
         assert self._signals is not None
         self._signals.install(WORKER_SIGNALS, wake_on_child=False)
@@ -185,6 +184,7 @@ class Worker:
         server = self.server
         assert server is not None
         self.slot.beat(now)
+        server.sample_gauges()
         self.slot.publish(server.stats)
         if os.getppid() != self.ppid:
             error_log.warning("worker %d: its master %d is gone; stopping", self.pid, self.ppid)
@@ -193,8 +193,9 @@ class Worker:
 
     def _count_request(self, connection: Any, task: Any) -> None:
         assert self.server is not None
-        if self.server.stats.requests >= self.max_requests:
-            self.retire(f"served {self.server.stats.requests} requests (--max-requests)")
+        if self.server.stats.requests >= self.max_requests:  # server.retire acts once
+            self.server.retire(f"served {self.server.stats.requests} requests "
+                               f"(--max-requests {self.max_requests})")
 
     def retire(self, reason: str) -> None:
         """Ask the master for a replacement (max requests reached, stuck threads);
@@ -220,15 +221,16 @@ class _SignalPipe:
 
 
 def graceful_stop(server: WSGIServer) -> None:
-    stop = getattr(server, "begin_graceful_stop", None) or server._begin_shutdown
-    stop()
+    server.begin_graceful_stop()
 
 
 def quick_stop(server: WSGIServer, grace: float = 0.0) -> None:
-    """Stop accepting and end the connections within `grace` seconds."""
-    graceful_stop(server)
+    """Stop accepting and end the connections (after `grace` seconds, when not 0)."""
+    if not grace:
+        server.stop_now()
+        return
+    server.begin_graceful_stop()
     server._deadline = min(server._deadline, time.monotonic() + grace)
-    server._continue_shutdown(time.monotonic())
 
 
 def describe_boot_error(error: BaseException) -> str:
