@@ -117,26 +117,27 @@ class WSGIServer:
                 0, self.config.max_requests_jitter)
             self.observers.append(self._count_toward_limit)
         self._install_request_hooks()
-        # Sockets handed in belong to whoever bound them: closing ours never unlinks.
+        # Sockets handed in (a worker's) belong to whoever bound them: closing ours
+        # never unlinks, and the metrics page is that owner's to serve.
         self.owns_sockets = sockets is None
-        if sockets is None:
-            binds = self.config.bind or [f"{host}:{port}"]
-            sockets = [bind_socket(parse_bind(b), self.config.backlog, self.config.reuse_port)
-                       for b in binds]
-        self.sockets = sockets
+        self.sockets = self._bind(host, port) if sockets is None else sockets
         # Bound now, like the app's sockets, so a taken port stops start-up; the
         # process that reads the counters starts serving it (process/metrics.py).
         self.metrics_endpoint: Optional[MetricsEndpoint] = None
         self._created_in = os.getpid()
-        # A worker (given its master's sockets) leaves the page to its master.
         if self.config.metrics_bind is not None and self.owns_sockets:
-            self.metrics_endpoint = bind_endpoint(self.config.metrics_bind, sockets)
+            self.metrics_endpoint = bind_endpoint(self.config.metrics_bind, self.sockets)
         name, port_text = self._server_name()
         self.base_environ = base_environ(name, port_text, multithread=self.config.threads > 0,
                                          multiprocess=self.config.workers > 1)
         self.proxies = trusted_proxies(self.config.forwarded_allow_ips or "")
         self.caps = ClientCaps(self.config.limit_per_client, self.proxies)
         self.no_keep_alive = self.config.keepalive == 0  # read per request: keep it cheap
+
+    def _bind(self, host: str, port: int) -> list[socket.socket]:
+        binds = self.config.bind or [f"{host}:{port}"]
+        return [bind_socket(parse_bind(b), self.config.backlog, self.config.reuse_port)
+                for b in binds]
 
     def _server_name(self) -> tuple[str, str]:
         address = self.sockets[0].getsockname()

@@ -133,7 +133,7 @@ def test_max_requests_recycles_workers_and_nothing_fails(tmp_path):
         assert load.failures == []
         served_by = {body.split()[1] for body in load.bodies}
         assert len(served_by) > 4, served_by  # workers were replaced along the way
-        assert "wants replacing" in server.stderr_text
+        assert "wants replacing" in server.stderr_text  # the server asked, the master acted
         assert "Traceback" not in server.stderr_text
 
 

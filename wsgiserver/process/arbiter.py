@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import signal
 import socket
 import time
@@ -301,10 +300,8 @@ class Arbiter:
     def spawn(self) -> Worker:
         """Fork one worker of the current generation."""
         self._next_age += 1
-        jitter = self.cfg.max_requests_jitter
-        limit = self.cfg.max_requests + random.randint(0, jitter) if self.cfg.max_requests else 0
         worker = Worker(self._next_age, self.cfg, self.options, self.factory,
-                        self.generation, limit, self.scoreboard.claim())
+                        self.generation, self.scoreboard.claim())
         self.call_hook("pre_fork", self, worker)
         pid = os.fork()
         if pid == 0:

@@ -55,13 +55,12 @@ class Worker:
     """One worker process, as the master sees it and as it runs after fork."""
 
     def __init__(self, age: int, cfg: Config, options: dict, factory: ServerFactory,
-                 generation: int, max_requests: int, slot: Slot) -> None:
+                 generation: int, slot: Slot) -> None:
         self.age = age
         self.cfg = cfg
         self.options = options
         self.factory = factory
         self.generation = generation
-        self.max_requests = max_requests  # 0 = never; N + randint(0, J) per worker
         self.slot = slot
         self.log = error_log
         self.pid = 0
@@ -155,9 +154,7 @@ class Worker:
         server.exclusive_accept = True
         server.runs_hooks = False  # the master ran on_starting/when_ready
         server.handles_signals = False  # the worker's signals are ours, not the server's
-        server.on_retire = self.retire
-        if self.max_requests:
-            server.observers.append(self._count_request)
+        server.on_retire = self.retire  # --max-requests, stuck threads: the server counts
         assert self._signals is not None
         self._signals.install(WORKER_SIGNALS, wake_on_child=False)
         server.loop.register(self._signals.read_fd, 1, _SignalPipe(self, arbiter))
@@ -190,12 +187,6 @@ class Worker:
             error_log.warning("worker %d: its master %d is gone; stopping", self.pid, self.ppid)
             self.ppid = os.getppid()
             quick_stop(server, grace=ORPHAN_GRACE)
-
-    def _count_request(self, connection: Any, task: Any) -> None:
-        assert self.server is not None
-        if self.server.stats.requests >= self.max_requests:  # server.retire acts once
-            self.server.retire(f"served {self.server.stats.requests} requests "
-                               f"(--max-requests {self.max_requests})")
 
     def retire(self, reason: str) -> None:
         """Ask the master for a replacement (max requests reached, stuck threads);
