@@ -73,6 +73,9 @@ class WSGIServer:
     its worker handle; by default the server itself).
     """
 
+    log = error_log  # what hooks get as server.log / worker.log, as gunicorn's
+    cfg = property(lambda self: self.config)  # server.cfg, as gunicorn's
+
     def __init__(self, app: Optional[Callable] = None, host: str = "0.0.0.0",
                  port: int = 8000, sockets: Optional[list[socket.socket]] = None,
                  **options: Any) -> None:

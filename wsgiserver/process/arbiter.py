@@ -132,6 +132,7 @@ class Arbiter:
         """Bind, start the workers, supervise until stopped; the exit status."""
         self.signals.install()
         try:
+            self.call_hook("nworkers_changed", self, self.num_workers, None)  # as gunicorn's
             self.call_hook("on_starting", self)
             self.sockets = self.bind(self.cfg)
             self.call_hook("when_ready", self)
@@ -274,7 +275,7 @@ class Arbiter:
         if self._reload_from is None:
             self._reload_from = (self.cfg, self.options, self.num_workers)
         self.cfg, self.options = cfg, dict(options)
-        self.num_workers = workers_wanted(cfg, self.options)
+        self._set_num_workers(workers_wanted(cfg, self.options))
         self.generation += 1
         self.counters["reloads"] += 1
         for worker in self.workers.values():

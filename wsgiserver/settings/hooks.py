@@ -26,7 +26,8 @@ HOOK_TABLE = (
     ("child_exit", "server, worker", "in the master, when a worker has exited"),
     ("worker_exit", "server, worker", "in the worker, just before it exits"),
     ("nworkers_changed", "server, new_value, old_value",
-     "in the master, when the number of workers changes (TTIN, TTOU)"),
+     "in the master, when the number of workers is set: at start (old_value None), "
+     "on TTIN, TTOU and HUP (back to --workers)"),
     ("on_exit", "server", "in the master, just before it exits"),
 )
 
