@@ -41,6 +41,21 @@ class Request:
         """A streamed body not yet all received: where the next request starts is unknown."""
         return self.streamed and not self.body.complete
 
+    # gunicorn's names, for hooks written for it (pre_request's `req.path`, ...): text
+    # views of the target, made only when a hook asks.
+    @property
+    def uri(self) -> str:
+        return self.target.decode("latin-1")
+
+    @property
+    def path(self) -> str:
+        """The target's path, still percent-encoded (as gunicorn's req.path)."""
+        return self.uri.partition("?")[0].partition("#")[0]
+
+    @property
+    def query(self) -> str:
+        return self.uri.partition("?")[2].partition("#")[0]
+
     def header(self, name: str) -> Optional[str]:
         """The first value of a header, by case-insensitive name."""
         wanted = name.lower()
