@@ -17,5 +17,5 @@ def test_a_target_without_a_query_has_an_empty_one():
     assert (make(b"/only").path, make(b"/only").query) == ("/only", "")
 
 
-def test_an_absolute_form_target_is_given_as_sent():
-    assert make(b"http://x/p?q").path == "http://x/p"
+def test_an_absolute_form_target_gives_its_path():
+    assert (make(b"http://x:80/p?q").path, make(b"http://x").path) == ("/p", "/")

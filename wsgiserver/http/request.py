@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from typing import Optional, Union
+from urllib.parse import urlsplit
 
 from .bodies import StreamedBody
 
@@ -49,8 +50,12 @@ class Request:
 
     @property
     def path(self) -> str:
-        """The target's path, still percent-encoded (as gunicorn's req.path)."""
-        return self.uri.partition("?")[0].partition("#")[0]
+        """The target's path, still percent-encoded (as gunicorn's req.path); an
+        absolute-form target (http://host/p) gives its path too."""
+        uri = self.uri
+        if not uri.startswith("/") and "://" in uri:
+            uri = urlsplit(uri).path or "/"
+        return uri.partition("?")[0].partition("#")[0]
 
     @property
     def query(self) -> str:
