@@ -99,6 +99,7 @@ class Arbiter:
         self._respawn_at = 0.0
         self._respawn_pause = RESPAWN_PAUSE
         self._in_child = False
+        self._last_boot_error: Optional[str] = None
 
     # -- the API for services and hooks --
     def queue_signal(self, signum: int) -> None:
@@ -341,6 +342,7 @@ class Arbiter:
             if not worker.seen_ready and worker.state not in (BOOTING,):
                 worker.seen_ready = True
                 self._respawn_pause = RESPAWN_PAUSE
+                self._last_boot_error = None
                 self.ever_ready = True
 
     def _kill_overdue(self, now: float) -> None:
@@ -411,6 +413,7 @@ class Arbiter:
         if self.stopping or worker.stopping_since is not None:
             return
         self._note_ready()
+        line = self._first_time(line)
         if self._reload_from is not None and worker.generation == self.generation:
             self._revert_reload(line)
         elif not self.ever_ready:
@@ -422,6 +425,15 @@ class Arbiter:
                             line, self._respawn_pause)
             self._respawn_at = time.monotonic() + self._respawn_pause
             self._respawn_pause = min(self._respawn_pause * 2, MAX_RESPAWN_PAUSE)
+
+    def _first_time(self, line: str) -> str:
+        """A boot error in full once, until a worker boots: a retry or a reload that
+        fails the same way says so in a few words (broken code on disk under --reload
+        would otherwise log its error at every back-off)."""
+        if line == self._last_boot_error:
+            return "the same error as before"
+        self._last_boot_error = line
+        return line
 
 
 def workers_wanted(cfg: Config, options: dict) -> int:

@@ -26,7 +26,8 @@ HELP = {
     "show config": "every setting's value in this master",
     "worker add [N]": "start N more workers (default 1)",
     "worker remove [N]": "stop N workers gracefully, the oldest first (default 1)",
-    "reload": "new workers with freshly imported code, then the old ones stop (SIGHUP)",
+    "reload": "re-read the settings, start new workers with freshly imported code, then "
+              "stop the old ones (SIGHUP; the count is --workers' again)",
     "reopen": "reopen the log files (SIGUSR1)",
     "shutdown [graceful|quick]": "stop the server: finish requests (SIGTERM) or not (SIGINT)",
     "help": "this list",
@@ -59,7 +60,9 @@ class Commands:
     def show_workers(self, args: list[str]) -> dict:
         _no_arguments("show workers", args)
         now = time.monotonic()
-        rows = [worker_row(pid, worker, now) for pid, worker in self.arbiter.workers.items()]
+        # A copy (one C call under the GIL): the master's loop changes the dict meanwhile.
+        workers = dict(self.arbiter.workers)
+        rows = [worker_row(pid, worker, now) for pid, worker in workers.items()]
         rows.sort(key=lambda row: row["age"])
         return {"workers": rows, "count": len(rows)}
 
@@ -100,8 +103,10 @@ class Commands:
 
     def worker_remove(self, args: list[str]) -> dict:
         count = _count("worker remove", args)
-        if count >= len(self.arbiter.workers):
-            raise CommandError(f"cannot remove {count} of {len(self.arbiter.workers)} "
+        # The count asked for, not the processes now alive (some may be stopping).
+        wanted = getattr(self.arbiter, "num_workers", len(self.arbiter.workers))
+        if count >= wanted:
+            raise CommandError(f"cannot remove {count} of {wanted} "
                                "workers: at least one must stay (use shutdown)")
         remover = getattr(self.arbiter, "remove_workers", None)
         if remover is not None:

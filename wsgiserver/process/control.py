@@ -123,6 +123,14 @@ class ControlServer:
         self._thread.start()
         error_log.info("control socket at %s (mode %04o)", self.path, self.mode)
 
+    def after_fork(self) -> None:
+        """In a new worker: close its copy of the listening socket (never unlink the
+        master's path), or a ctl client could queue on a worker that never answers,
+        and a worker outliving its master would make the socket look live."""
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            sock.close()
+
     def stop(self) -> None:
         sock, self._sock = self._sock, None
         if sock is None:

@@ -31,11 +31,13 @@ import threading
 import traceback
 from typing import Any, Iterable, Optional
 
+from .control import ControlServer
 from .watch import Watched, make_watcher
 
 error_log = logging.getLogger("wsgiserver.error")
 
 SETTLE = 0.1  # seconds to gather a burst of writes (an editor's save) into one reload
+MAX_SETTLE = 10  # SETTLE periods at most: a file rewritten without pause still reloads
 WAIT = 0.5  # the thread looks at its stop flag at least this often
 
 
@@ -93,6 +95,13 @@ class Reloader:
         error_log.info("--reload: watching %s (%s)", _describe(watched),
                        type(self._watcher).__name__.removesuffix("Watcher").lower())
 
+    def after_fork(self) -> None:
+        """In a new worker: close its copy of the watcher (an inotify fd); the thread
+        that reads it is the master's and does not exist here."""
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.close()
+
     def stop(self) -> None:
         self._stopping.set()
         if self._thread is not None and self._thread is not threading.current_thread():
@@ -105,8 +114,18 @@ class Reloader:
         while not self._stopping.is_set():
             changed = self._watcher.wait(WAIT)
             if changed and not self._stopping.is_set():
-                changed |= self._watcher.wait(SETTLE)
-                self.on_change(changed)
+                self.on_change(changed | self._settle())
+
+    def _settle(self) -> set[str]:
+        """What else changes until SETTLE passes quietly: a save is truncate, write,
+        close, and a writer paused between them must not give two reloads."""
+        more: set[str] = set()
+        for _ in range(MAX_SETTLE):
+            got = self._watcher.wait(SETTLE)
+            if not got:
+                break
+            more |= got
+        return more
 
     def on_change(self, changed: set[str]) -> bool:
         """Queue a graceful reload unless a changed file does not compile; whether it did."""
@@ -131,3 +150,18 @@ class Reloader:
 def _describe(watched: Watched) -> str:
     parts = [f"{d}/**.py" for d in watched.code_dirs] + watched.code_files + watched.extras
     return ", ".join(parts) if parts else "nothing"
+
+
+def master_services(config: Any, app_spec: Optional[str]) -> list:
+    """The services --control-socket and --reload add to a master (none by default)."""
+    services: list = []
+    if config.control_socket:
+        services.append(ControlServer(config.control_socket, config.control_socket_mode))
+    if config.reload:
+        if config.preload_app:
+            error_log.warning("--reload with --preload: the workers are forked from the "
+                              "app the master imported, so a reload restarts them on the "
+                              "old code")
+        services.append(Reloader(app_spec, config.reload_extra_files or (),
+                                 config.reload_engine))
+    return services

@@ -27,6 +27,7 @@ from ..static.dispatch import StaticFiles
 from ..version import __version__
 from .arbiter import Arbiter
 from .metrics import metrics_services
+from .reloader import master_services
 
 error_log = logging.getLogger("wsgiserver.error")
 
@@ -45,9 +46,10 @@ def bind_listeners(cfg: Config, host: str, port: int) -> list[socket.socket]:
     return sockets
 
 
-def services_for(arbiter: Arbiter) -> list[Any]:
-    """The services the master runs beside its workers (metrics, control socket)."""
-    return [MasterMetrics()]
+def services_for(arbiter: Arbiter, app_spec: Optional[str] = None) -> list[Any]:
+    """The services the master runs beside its workers (metrics, --control-socket,
+    --reload: it watches `app_spec`'s files)."""
+    return [MasterMetrics(), *master_services(arbiter.cfg, app_spec)]
 
 
 class MasterMetrics:
@@ -100,7 +102,7 @@ def run_from_cli(app_name: Optional[str], load: Callable[[], Optional[Callable]]
                       bind=lambda cfg: bind_listeners(cfg, "0.0.0.0", default_port()),
                       read_options=read_options, cfg=cfg)
     arbiter.announce = lambda: announce(arbiter, app_name, config_file)
-    arbiter.services.extend(services_for(arbiter))
+    arbiter.services.extend(services_for(arbiter, app_name))
     arbiter.run()
     return arbiter
 

@@ -22,7 +22,6 @@ class GunicornSetting(NamedTuple):
     why_not: str  # why wsgiserver lacks it ("" where it never did)
 
 
-NO_RELOAD = "no code reloading; use a file watcher around the process"
 NO_PRIVILEGES = "no privilege dropping; start as the user that should run the app"
 LOG_IN_CODE = "configure `logging` in code"
 NO_SYSLOG = "no syslog"
@@ -32,7 +31,6 @@ NO_TLS = "no TLS: terminate TLS in a proxy in front"
 NO_HTTP2 = "no HTTP/2"
 WSGI_ONLY = "WSGI only"
 NO_DIRTY = "no dirty worker pool"
-NO_CONTROL = "no control socket; signals only"
 NO_TITLE = "no process title"
 
 _TABLE = (
@@ -53,9 +51,9 @@ _TABLE = (
     ("limit_request_line", "--limit-request-line", ""),
     ("limit_request_fields", "--limit-request-fields", ""),
     ("limit_request_field_size", "--limit-request-field_size", ""),
-    ("reload", "--reload", NO_RELOAD),
-    ("reload_engine", "--reload-engine", NO_RELOAD),
-    ("reload_extra_files", "--reload-extra-file", NO_RELOAD),
+    ("reload", "--reload", ""),
+    ("reload_engine", "--reload-engine", ""),
+    ("reload_extra_files", "--reload-extra-file", ""),
     ("spew", "--spew", "no line tracing"),
     ("check_config", "--check-config", ""),
     ("print_config", "--print-config", ""),
@@ -165,9 +163,10 @@ _TABLE = (
     ("dirty_post_fork", "", NO_DIRTY),
     ("dirty_worker_init", "", NO_DIRTY),
     ("dirty_worker_exit", "", NO_DIRTY),
-    ("control_socket", "--control-socket", NO_CONTROL),
-    ("control_socket_mode", "--control-socket-mode", NO_CONTROL),
-    ("control_socket_disable", "--no-control-socket", NO_CONTROL),
+    ("control_socket", "--control-socket", ""),
+    ("control_socket_mode", "--control-socket-mode", ""),
+    ("control_socket_disable", "--no-control-socket",
+     "not needed: the control socket is off unless --control-socket is given"),
 )
 
 GUNICORN: tuple[GunicornSetting, ...] = tuple(

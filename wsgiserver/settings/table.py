@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from . import configfile, hooks, limits, logs, metrics, processes, socket, static
+from . import configfile, control, hooks, limits, logs, metrics, processes, socket, static
 from .base import SECTIONS, Setting
 
 SETTINGS: tuple[Setting, ...] = (
     *configfile.SETTINGS,
     *socket.SETTINGS, *processes.SETTINGS, *limits.SETTINGS, *static.SETTINGS,
-    *logs.SETTINGS, *metrics.SETTINGS, *hooks.SETTINGS)
+    *logs.SETTINGS, *metrics.SETTINGS, *control.SETTINGS, *hooks.SETTINGS)
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
