@@ -222,6 +222,8 @@ class WSGIServer:
             else:
                 self.observers.append(self.statsd.observe)
                 self._log_counter = count_log_records(error_log, self.statsd)
+                if os.getpid() == self._created_in:
+                    self.statsd.gauge("gunicorn.workers", 1)  # no master to send it
         if config.metrics_bind is not None and self.stats.observe not in self.observers:
             self.observers.append(self.stats.observe)
         if self.metrics_endpoint is not None:

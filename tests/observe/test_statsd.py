@@ -153,10 +153,11 @@ def test_a_live_server_sends_each_request(collector):
     with live_server(app, statsd_host=collector.host, statsd_prefix="web",
                      dogstatsd_tags="env:test") as server:
         statuses = [get(server, path) for path in ("/", "/slow", "/missing", "/fail")]
-        lines = collector.wait_for(12)
+        lines = collector.wait_for(13)
         assert server.server.statsd.dropped == 0
     assert statuses == [200, 200, 404, 500]
     tag = "|#env:test"
+    assert lines[0] == f"web.gunicorn.workers:1|g{tag}"  # one process: no master sends it
     assert [line for line in lines if ".requests:" in line] == [
         f"web.gunicorn.requests:1|c|@1.0{tag}"] * 4
     assert [line.split(":")[0] for line in lines if ".status." in line] == [
