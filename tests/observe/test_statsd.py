@@ -81,7 +81,8 @@ def test_the_prefix_ends_in_one_dot(raw, prefix):
 @pytest.mark.parametrize("raw, address", [
     ("localhost", ("localhost", 8125)), ("10.0.0.1:9125", ("10.0.0.1", 9125)),
     ("[::1]:9125", ("::1", 9125)), ("unix:/run/statsd.sock", "/run/statsd.sock"),
-    ("unix:///run/statsd.sock", "/run/statsd.sock")])
+    ("unix:///run/statsd.sock", "/run/statsd.sock"), (("::1", 9125), ("::1", 9125)),
+    (("localhost", 9125), ("localhost", 9125))])
 def test_statsd_addresses(raw, address):
     assert Config.from_options(statsd_host=raw).statsd_host == address
 

@@ -26,9 +26,17 @@ def _host_port(text: str, default_port: Union[int, None], what: str) -> tuple[st
     return host, int(port)
 
 
+def _as_text(value: Any) -> str:
+    """A (host, port) pair from Python, as gunicorn's parsed value is, becomes HOST:PORT."""
+    if isinstance(value, tuple) and len(value) == 2:
+        host, port = value
+        return f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(value).strip()
+
+
 def statsd_address(value: Any) -> Union[tuple[str, int], str]:
     """HOST:PORT (port 8125 if left out) or unix:PATH / unix://PATH (a datagram socket)."""
-    text = str(value).strip()
+    text = _as_text(value)
     if text.startswith("unix:"):
         path = text[len("unix://"):] if text.startswith("unix://") else text[len("unix:"):]
         if not path:
@@ -39,7 +47,7 @@ def statsd_address(value: Any) -> Union[tuple[str, int], str]:
 
 def metrics_address(value: Any) -> tuple[str, int]:
     """HOST:PORT, both given: the endpoint should never land on 0.0.0.0 by accident."""
-    return _host_port(str(value).strip(), None, "HOST:PORT such as 127.0.0.1:9100")
+    return _host_port(_as_text(value), None, "HOST:PORT such as 127.0.0.1:9100")
 
 
 def statsd_prefix(value: Any) -> str:
