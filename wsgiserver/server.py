@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import random
 import signal
 import socket
@@ -121,15 +120,13 @@ class WSGIServer:
             self.observers.append(self._count_toward_limit)
         self._install_request_hooks()
         # Sockets handed in (a worker's) belong to whoever bound them: closing ours
-        # never unlinks, and the metrics page is that owner's to serve.
+        # never unlinks.
         self.owns_sockets = sockets is None
         self.sockets = self._bind(host, port) if sockets is None else sockets
-        # Bound now, like the app's sockets, so a taken port stops start-up; the
-        # process that reads the counters starts serving it (process/metrics.py).
+        # A worker's master serves --metrics-bind and sends gunicorn.workers
+        # (process/metrics.py); a server run with no master does both itself.
+        self.under_master = False
         self.metrics_endpoint: Optional[MetricsEndpoint] = None
-        self._created_in = os.getpid()
-        if self.config.metrics_bind is not None and self.owns_sockets:
-            self.metrics_endpoint = bind_endpoint(self.config.metrics_bind, self.sockets)
         name, port_text = self._server_name()
         self.base_environ = base_environ(name, port_text, multithread=self.config.threads > 0,
                                          multiprocess=self.config.workers > 1)
@@ -222,17 +219,15 @@ class WSGIServer:
             else:
                 self.observers.append(self.statsd.observe)
                 self._log_counter = count_log_records(error_log, self.statsd)
-                if os.getpid() == self._created_in:
-                    self.statsd.gauge("gunicorn.workers", 1)  # no master to send it
-        if config.metrics_bind is not None and self.stats.observe not in self.observers:
+                if not self.under_master:
+                    self.statsd.gauge("gunicorn.workers", 1)
+        if config.metrics_bind is None:
+            return
+        if self.stats.observe not in self.observers:
             self.observers.append(self.stats.observe)
-        if self.metrics_endpoint is not None:
-            if os.getpid() == self._created_in:
-                self.metrics_endpoint.start(self.metrics_page)  # no master: serve it here
-            else:
-                # A forked worker: its master serves the page; drop the inherited socket.
-                self.metrics_endpoint.stop()
-                self.metrics_endpoint = None
+        if not self.under_master and self.metrics_endpoint is None:
+            self.metrics_endpoint = bind_endpoint(config.metrics_bind, self.sockets)
+            self.metrics_endpoint.start(self.metrics_page)
 
     def metrics_page(self) -> bytes:
         """The Prometheus page of this one process (a master renders its workers' sum)."""
@@ -241,7 +236,8 @@ class WSGIServer:
 
     def _stop_metrics(self) -> None:
         if self.metrics_endpoint is not None:
-            self.metrics_endpoint.stop()  # a forked worker only closes its copy
+            self.metrics_endpoint.stop()
+            self.metrics_endpoint = None
         if self.statsd is not None:
             error_log.removeHandler(self._log_counter)
             self.observers.remove(self.statsd.observe)

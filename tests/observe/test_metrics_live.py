@@ -7,10 +7,8 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import free_port, run_cli, wait_until
+from tests.helpers import free_port, port_open, run_cli, wait_until
 from tests.observe.promtext import parse_strict
-from wsgiserver.errors import ConfigError
-from wsgiserver.server import WSGIServer
 from wsgiserver.testing import live_server
 
 P = "wsgiserver_"
@@ -55,6 +53,7 @@ def test_the_page_counts_the_requests_sent():
 def test_the_page_is_not_served_once_the_server_stops():
     metrics_port = free_port()
     with live_server(app, metrics_bind=f"127.0.0.1:{metrics_port}"):
+        assert wait_until(lambda: port_open(metrics_port))  # bound as serving starts
         assert scrape(metrics_port)[(P + "requests_total", (("status_class", "2xx"),))] == 0
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", metrics_port), timeout=2).close()
@@ -62,8 +61,12 @@ def test_the_page_is_not_served_once_the_server_stops():
 
 def test_the_apps_port_is_refused_for_metrics():
     port = free_port()
-    with pytest.raises(ConfigError, match=r"^--metrics-bind: 127\.0\.0\.1:\d+ is the app's"):
-        WSGIServer(app, bind=[f"127.0.0.1:{port}"], metrics_bind=f"127.0.0.1:{port}")
+    result = run_cli(["apps.hello:application", "-b", f"127.0.0.1:{port}",
+                      "--metrics-bind", f"127.0.0.1:{port}"])
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"wsgiserver: error: --metrics-bind: 127.0.0.1:{port} is the app's port; "
+        "metrics need a port of their own")
 
 
 def test_a_bad_or_taken_metrics_bind_is_one_line_and_exit_2():

@@ -12,7 +12,7 @@ from tests.helpers import free_port, wait_until
 from wsgiserver.errors import ConfigError
 from wsgiserver.observe.statsd import LogCounter, StatsdClient, count_log_records
 from wsgiserver.settings import Config
-from wsgiserver.testing import live_server
+from wsgiserver.testing import LiveServer, live_server
 
 
 class Collector:
@@ -184,3 +184,17 @@ def test_without_statsd_no_observer_is_added():
         assert get(server, "/") == 200
         assert server.server.statsd is None
         assert server.server.observers == []  # no access log either: nothing per request
+
+
+def test_a_worker_leaves_gunicorn_workers_and_the_page_to_its_master(collector):
+    live = LiveServer(app, statsd_host=collector.host, metrics_bind=f"127.0.0.1:{free_port()}")
+    live.server.under_master = True  # as process/worker.py sets it
+    live.start()
+    try:
+        assert get(live, "/") == 200
+        lines = collector.wait_for(3)
+        assert not [line for line in lines if "gunicorn.workers" in line]
+        assert live.server.metrics_endpoint is None  # no page: the master serves it
+        assert wait_until(lambda: live.server.stats.by_class[1] == 1)  # still recorded
+    finally:
+        live.stop()

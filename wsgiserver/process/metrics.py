@@ -72,6 +72,12 @@ class StatsdService:
             self.last_count = count
             self.client.gauge("gunicorn.workers", count)
 
+    def after_fork(self) -> None:
+        """In a new worker: its server opens its own client and log counter."""
+        if self._counter is not None:
+            error_log.removeHandler(self._counter)
+        self.client.close()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:

@@ -76,6 +76,8 @@ class MasterMetrics:
     def after_fork(self) -> None:
         if self.endpoint is not None:
             self.endpoint.stop()  # a worker closes its copy of the page's socket
+        for service in self.services:
+            getattr(service, "after_fork", lambda: None)()  # statsd: the master's client
 
 
 def app_server_factory(load: Callable[[], Optional[Callable]]):

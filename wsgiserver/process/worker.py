@@ -154,6 +154,7 @@ class Worker:
         server.exclusive_accept = True
         server.runs_hooks = False  # the master ran on_starting/when_ready
         server.handles_signals = False  # the worker's signals are ours, not the server's
+        server.under_master = True  # the master serves --metrics-bind, sends gunicorn.workers
         server.on_retire = self.retire  # --max-requests, stuck threads: the server counts
         assert self._signals is not None
         self._signals.install(WORKER_SIGNALS, wake_on_child=False)
