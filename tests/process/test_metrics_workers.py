@@ -120,3 +120,29 @@ def test_only_the_master_holds_the_metrics_socket(workers_with_metrics):
     for pid in children_of(server.proc.pid):
         held = socket_inodes(pid)
         assert app in held and metrics not in held  # the worker closed its inherited copy
+
+
+def test_a_watchdog_kill_is_counted_on_the_page(tmp_path):
+    (tmp_path / "sleepapp.py").write_text(
+        "import time\n"
+        "def application(environ, start_response):\n"
+        "    if environ['PATH_INFO'] == '/sleep':\n"
+        "        time.sleep(30)  # inline (--threads 0): the loop stops beating\n"
+        "    start_response('200 OK', [('Content-Length', '2')])\n"
+        "    return [b'ok']\n")
+    port, metrics_port = free_port(), free_port()
+    args = ["sleepapp:application", "-b", f"127.0.0.1:{port}", "-w", "1", "--threads", "0",
+            "--timeout", "1", "--static-root", "/nonexistent",
+            "--metrics-bind", f"127.0.0.1:{metrics_port}"]
+    with server_process(args, cwd=str(tmp_path)) as server:
+        server.wait_for_port(port)
+        assert fetch(f"http://127.0.0.1:{port}/")[0] == 200
+        blocker = socket.create_connection(("127.0.0.1", port), timeout=10)
+        try:
+            blocker.sendall(b"GET /sleep HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert wait_until(lambda: scrape(metrics_port)[
+                (P + "watchdog_kills_total", ())] == 1, timeout=15), server.stderr_text
+        finally:
+            blocker.close()
+        assert wait_until(lambda: fetch(f"http://127.0.0.1:{port}/")[0] == 200, timeout=10)
+        assert scrape(metrics_port)[(P + "workers", ())] == 1
