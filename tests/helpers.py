@@ -415,6 +415,9 @@ def run_cli(args: list[str], *, cwd: Optional[str] = None, env: Optional[dict] =
     """Run a command that should exit by itself (errors, --help, --version)."""
     full_env = dict(os.environ)
     full_env["PYTHONPATH"] = REPO + os.pathsep + full_env.get("PYTHONPATH", "")
+    # The master binds before its workers load the app, so a command that fails on the
+    # app has bound first: on a free port, not on 8000, which something may hold.
+    full_env["PORT"] = str(free_port())
     full_env.update(env or {})
     return subprocess.run([sys.executable, "-m", "wsgiserver", *args], cwd=cwd or REPO,
                           env=full_env, capture_output=True, text=True, timeout=timeout)
