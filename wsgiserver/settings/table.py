@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
-from . import configfile, control, hooks, limits, logs, metrics, processes, socket, static
+from . import (
+    configfile,
+    control,
+    hooks,
+    limits,
+    logs,
+    mechanics,
+    metrics,
+    processes,
+    socket,
+    static,
+)
 from .base import SECTIONS, Setting
 
 SETTINGS: tuple[Setting, ...] = (
     *configfile.SETTINGS,
     *socket.SETTINGS, *processes.SETTINGS, *limits.SETTINGS, *static.SETTINGS,
-    *logs.SETTINGS, *metrics.SETTINGS, *control.SETTINGS, *hooks.SETTINGS)
+    *logs.SETTINGS, *metrics.SETTINGS, *mechanics.SETTINGS, *control.SETTINGS,
+    *hooks.SETTINGS)
 
 SETTINGS_BY_NAME = {setting.name: setting for setting in SETTINGS}
 DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
