@@ -2,6 +2,7 @@
 request; the pidfiles move as a runbook expects; a new master that dies leaves
 the old one serving with its pidfile."""
 
+import os
 import signal
 import threading
 import time
@@ -75,10 +76,24 @@ class Load(threading.Thread):
         self.pids.append((time.monotonic(), int(response.body)))
 
 
+CONFIG = """
+import os
+
+def pre_exec(server):
+    with open(os.environ["MECH_MARK"], "w") as mark:
+        mark.write(f"{os.getpid()} {type(server).__name__}")
+"""
+
+
 def upgrade_server(port, pidfile):
+    """A master of two workers whose config file's pre_exec hook leaves a mark."""
+    folder = pidfile.parent
+    (folder / "upgrade.conf.py").write_text(CONFIG)
     return server_process(["tests.data.pidapp:application", "-b", f"127.0.0.1:{port}",
                            "-w", "2", "--threads", "2", "--static-root", "/nonexistent",
-                           "-p", str(pidfile), "--graceful-timeout", "5"])
+                           "-p", str(pidfile), "--graceful-timeout", "5",
+                           "-c", str(folder / "upgrade.conf.py")],
+                          env={"MECH_MARK": str(folder / "pre_exec")})
 
 
 def test_usr2_upgrade_under_load_then_term_loses_no_request(tmp_path):
@@ -101,6 +116,8 @@ def test_usr2_upgrade_under_load_then_term_loses_no_request(tmp_path):
             new = read_pid(second)
             assert new in children_of(old)  # the old master forked it
             assert read_pid(pidfile) == old  # FILE still names the old master
+            # pre_exec ran in the new master's process, before its exec
+            assert (tmp_path / "pre_exec").read_text() == f"{new} Arbiter"
             assert wait_until(lambda: len(children_of(new)) == 2, 20)
             new_workers = set(children_of(new))
             # Both sets of workers wait on the same sockets now (the kernel tends to
@@ -170,7 +187,6 @@ def test_new_master_that_dies_leaves_the_old_one_serving(tmp_path):
 
 def signal_quietly(pid, signum):
     try:
-        import os
         os.kill(pid, signum)
     except ProcessLookupError:
         pass

@@ -22,7 +22,6 @@ class GunicornSetting(NamedTuple):
     why_not: str  # why wsgiserver lacks it ("" where it never did)
 
 
-NO_PRIVILEGES = "no privilege dropping; start as the user that should run the app"
 LOG_IN_CODE = "configure `logging` in code"
 NO_SYSLOG = "no syslog"
 NO_PROXY_PROTOCOL = "no PROXY protocol"
@@ -31,7 +30,6 @@ NO_TLS = "no TLS: terminate TLS in a proxy in front"
 NO_HTTP2 = "no HTTP/2"
 WSGI_ONLY = "WSGI only"
 NO_DIRTY = "no dirty worker pool"
-NO_TITLE = "no process title"
 
 _TABLE = (
     ("config", "-c --config", ""),
@@ -60,15 +58,16 @@ _TABLE = (
     ("preload_app", "--preload", ""),
     ("sendfile", "--no-sendfile", ""),
     ("reuse_port", "--reuse-port", ""),
-    ("chdir", "--chdir", "serves from the current directory; cd first"),
-    ("daemon", "-D --daemon", "runs in the foreground; use a process manager"),
-    ("raw_env", "-e --env", "set variables in the environment that starts the server"),
-    ("pidfile", "-p --pid", "no pid file; use a process manager"),
+    ("chdir", "--chdir", ""),
+    ("daemon", "-D --daemon", ""),
+    ("raw_env", "-e --env", ""),
+    ("pidfile", "-p --pid", ""),
     ("worker_tmp_dir", "--worker-tmp-dir", "no heartbeat files"),
-    ("user", "-u --user", NO_PRIVILEGES),
-    ("group", "-g --group", NO_PRIVILEGES),
-    ("umask", "-m --umask", "no umask setting"),
-    ("initgroups", "--initgroups", NO_PRIVILEGES),
+    ("user", "-u --user", ""),
+    ("group", "-g --group", ""),
+    ("umask", "-m --umask", ""),
+    ("initgroups", "--initgroups",
+     "workers switched by --user/--group keep only that group, never the user's others"),
     ("tmp_upload_dir", "", "request bodies over 1 MiB spool to the system temp folder"),
     ("secure_scheme_headers", "",
      "the scheme headers are fixed: X-Forwarded-Proto, -Protocol and -SSL, as gunicorn's "
@@ -95,10 +94,9 @@ _TABLE = (
     ("statsd_prefix", "--statsd-prefix", ""),
     ("enable_backlog_metric", "--enable-backlog-metric",
      "no gunicorn.backlog histogram (the accept queue is not sampled)"),
-    ("proc_name", "-n --name", NO_TITLE),
-    ("default_proc_name", "", NO_TITLE),
-    ("pythonpath", "--pythonpath",
-     "the current directory is on sys.path; set PYTHONPATH for more"),
+    ("proc_name", "-n --name", ""),
+    ("default_proc_name", "", "without --name the processes keep their command line"),
+    ("pythonpath", "--pythonpath", ""),
     ("paste", "--paste --paster", ""),
     ("on_starting", "", ""),
     ("on_reload", "", ""),
