@@ -66,6 +66,13 @@ SAME_NAME_NOTES = {
     "--no-sendfile": "read() and send() instead of os.sendfile, for static files and "
                      "wsgi.file_wrapper",
     "--reuse-port": "SO_REUSEPORT on every TCP listening socket",
+    "--pid": "refused while a live process holds it; during USR2 the new master writes "
+             "FILE.2, which the old master renames onto FILE as it exits",
+    "--user": "the workers switch, the master keeps its identity, as gunicorn",
+    "--group": "the workers switch, keeping no other supplementary group",
+    "--umask": "the whole process's umask (gunicorn: only around binding); 022 is octal",
+    "--name": "titles need setproctitle (extra `proctitle`); without it one info line",
+    "--daemon": "detaches after binding, so a bind or app error still shows; exit 2",
 }
 # Our options gunicorn has nothing like, and what they are for.
 STATIC_NOTE = "static files are served by the server itself; gunicorn serves only the app"
