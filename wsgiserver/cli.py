@@ -220,8 +220,10 @@ def _run_master(gathered: Gathered, read_options):
     """Always a master and its workers, whatever --workers, so every signal means the
     same; the workers load the app after fork (unless --preload)."""
     from .process.serving import run_from_cli  # after argument errors, which need none of it
+    from .process.startup import prepare
 
     config = Config.from_options(**gathered.options)
     setup_logging(config)
+    prepare(config)  # --chdir, --pythonpath, --env, --umask: before the app loads
     return run_from_cli(gathered.app_name, lambda: _load_app(gathered), gathered.options,
                         read_options, config_file=gathered.config_file)

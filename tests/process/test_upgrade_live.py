@@ -190,3 +190,68 @@ def signal_quietly(pid, signum):
         os.kill(pid, signum)
     except ProcessLookupError:
         pass
+
+
+def ask_unix(path):
+    with Client(unix_path=str(path)) as client:
+        return int(client.request("/").body)
+
+
+def test_winch_then_term_on_a_unix_socket_leaves_the_new_master_serving(tmp_path):
+    """The runbook with a rollback point: USR2, WINCH (the old workers stop, the old
+    master stays), TERM to the old master. The socket file is the new master's
+    too: the old master going must not remove it."""
+    pidfile, path = tmp_path / "app.pid", tmp_path / "app.sock"
+    args = ["tests.data.pidapp:application", "-b", f"unix:{path}", "-w", "2",
+            "--static-root", "/nonexistent", "-p", str(pidfile), "--graceful-timeout", "5"]
+    try:
+        with server_process(args) as server:
+            assert wait_until(lambda: read_pid(pidfile) == server.proc.pid, 10)
+            old = server.proc.pid
+            assert wait_until(lambda: len(children_of(old)) == 2, 10)
+            server.signal(signal.SIGUSR2)
+            assert wait_until(lambda: read_pid(f"{pidfile}.2") not in (None, old), 20)
+            new = read_pid(f"{pidfile}.2")
+            assert wait_until(lambda: len(children_of(new)) == 2, 20)
+            new_workers = set(children_of(new))
+
+            server.signal(signal.SIGWINCH)
+            assert wait_until(lambda: children_of(old) == [new], 20), server.stderr_text
+            assert all(ask_unix(path) in new_workers for _ in range(5))
+
+            server.signal(signal.SIGTERM)
+            assert server.wait(30) == 0
+            assert wait_until(lambda: read_pid(pidfile) == new, 10)
+            assert path.exists()
+            assert ask_unix(path) in new_workers
+
+            kill_by_pidfile(pidfile)  # the promoted master owns the socket file now
+            assert wait_until(lambda: not alive(new), 15)
+            assert wait_until(lambda: not path.exists(), 5)
+    finally:
+        kill_by_pidfile(f"{pidfile}.2")
+        kill_by_pidfile(pidfile)
+
+
+def test_workers_of_a_killed_new_master_stop_by_themselves(tmp_path):
+    port, pidfile = free_port(), tmp_path / "app.pid"
+    try:
+        with upgrade_server(port, pidfile) as server:
+            server.wait_for_port(port)
+            old = server.proc.pid
+            assert wait_until(lambda: read_pid(pidfile) == old)
+            server.signal(signal.SIGUSR2)
+            assert wait_until(lambda: read_pid(f"{pidfile}.2") not in (None, old), 20)
+            new = read_pid(f"{pidfile}.2")
+            assert wait_until(lambda: len(children_of(new)) == 2, 20)
+            orphans = children_of(new)
+            os.kill(new, signal.SIGKILL)  # its workers alone: they notice their parent gone
+            assert server.wait_for_stderr(f"new master {new} exited", 10), server.stderr_text
+            assert wait_until(lambda: not any(alive(pid) for pid in orphans), 15)
+            assert not os.path.exists(f"{pidfile}.2")
+            assert read_pid(pidfile) == old
+            with Client("127.0.0.1", port) as client:
+                assert int(client.request("/").body) in children_of(old)
+    finally:
+        kill_by_pidfile(f"{pidfile}.2")
+        kill_by_pidfile(pidfile)

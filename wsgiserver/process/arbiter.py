@@ -12,7 +12,8 @@ workers, stop the old ones once every new one is ready; if a new one cannot
 boot the old ones keep serving); TTIN/TTOU one worker more/fewer (never below
 1); USR1 reopen log files here and in the workers; WINCH stop every worker but
 keep the master (ignored while the master is in the foreground of a terminal,
-where resizing the window sends it).
+where resizing the window sends it); USR2, the binary upgrade, is
+process/startup.py's MasterMechanics, a service that adds itself to `handlers`.
 
 Workers: one that dies is replaced; one that wants replacing (RETIRING on the
 scoreboard: --max-requests, stuck threads) gets its replacement first and is
@@ -24,13 +25,15 @@ at first boot stops the master with exit status 2 (`failure` holds its line).
 The API for services running in the master (metrics, control socket) and for
 hooks: `services` (objects with start(arbiter) and stop(), started once the
 sockets are bound, stopped at exit; an optional after_fork() runs in each new
-worker, to close what the worker must not hold), `queue_signal(signum)`
+worker, to close what the worker must not hold; an optional tick(now) runs at
+each of the master's wake-ups, at least once every LOOP_WAIT), `queue_signal(signum)`
 (thread-safe), `add_workers(n)` / `remove_workers(n)` (thread-safe),
 `workers` (pid → Worker: .pid, .slot, .age, .started, .generation),
 `num_workers`, `counters` (worker_restarts, watchdog_kills, boot_failures,
 reloads), `cfg`, `options`, `log`, `pid`, `scoreboard`, `sockets`,
-`call_hook(name, *args)`, `handlers`, and `on_other_child(pid, status)` for a
-child that is not a worker (a USR2 upgrade's new master).
+`call_hook(name, *args)`, `handlers`, `on_other_child(pid, status)` for a
+child that is not a worker (a USR2 upgrade's new master), and `unlink_sockets`
+(False while another master serves on the same unix socket files).
 """
 
 from __future__ import annotations
@@ -80,6 +83,7 @@ class Arbiter:
         self.workers: dict[int, Worker] = {}
         self.num_workers = workers_wanted(self.cfg, self.options)
         self.services: list[Any] = []
+        self.unlink_sockets = True
         self.counters = {"worker_restarts": 0, "watchdog_kills": 0, "boot_failures": 0,
                          "reloads": 0}
         self.handlers: dict[int, Callable[[], None]] = {
@@ -150,6 +154,7 @@ class Arbiter:
                 self._dispatch(signum)
             self._reap()
             now = time.monotonic()
+            self._tick_services(now)
             if self.stopping:
                 if not self.workers:
                     return
@@ -157,6 +162,15 @@ class Arbiter:
                 continue
             self._watchdog(now)
             self._manage_workers(now)
+
+    def _tick_services(self, now: float) -> None:
+        for service in self.services:
+            tick = getattr(service, "tick", None)
+            if tick is not None:
+                try:
+                    tick(now)
+                except Exception:
+                    error_log.exception("error in %r's tick", service)
 
     def _dispatch(self, signum: int) -> None:
         handler = self.handlers.get(signum)
@@ -247,7 +261,7 @@ class Arbiter:
 
     def _close_listeners(self) -> None:
         for sock in self.sockets:
-            if sock.family == socket.AF_UNIX:
+            if sock.family == socket.AF_UNIX and self.unlink_sockets:
                 try:
                     os.unlink(sock.getsockname())
                 except (OSError, TypeError):

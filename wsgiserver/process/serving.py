@@ -28,12 +28,17 @@ from ..version import __version__
 from .arbiter import Arbiter
 from .metrics import metrics_services
 from .reloader import master_services
+from .startup import MasterMechanics
+from .upgrade import inherited_sockets
 
 error_log = logging.getLogger("wsgiserver.error")
 
 
 def bind_listeners(cfg: Config, host: str, port: int) -> list[socket.socket]:
     """The master's listening sockets: --bind's addresses, else host:port."""
+    inherited = inherited_sockets()
+    if inherited is not None:  # a USR2 upgrade's new master: its old master's sockets
+        return inherited
     binds = cfg.bind or [f"{host}:{port}"]
     sockets: list[socket.socket] = []
     try:
@@ -47,9 +52,10 @@ def bind_listeners(cfg: Config, host: str, port: int) -> list[socket.socket]:
 
 
 def services_for(arbiter: Arbiter, app_spec: Optional[str] = None) -> list[Any]:
-    """The services the master runs beside its workers (metrics, --control-socket,
-    --reload: it watches `app_spec`'s files)."""
-    return [MasterMetrics(), *master_services(arbiter.cfg, app_spec)]
+    """The services the master runs beside its workers (pidfile and USR2, metrics,
+    --control-socket, --reload: it watches `app_spec`'s files)."""
+    return [MasterMechanics(),  # first: --daemon forks, before any service's thread
+            MasterMetrics(), *master_services(arbiter.cfg, app_spec)]
 
 
 class MasterMetrics:
