@@ -86,11 +86,16 @@ class SignalQueue:
         os.close(self.read_fd)
 
     def close(self) -> None:
-        for fd in (self.read_fd, self.write_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_pipe(self.read_fd, self.write_fd)
+
+
+def close_pipe(*fds: int) -> None:
+    """Close both ends of a pipe, either of which may be closed already."""
+    for fd in fds:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
 
 
 def nudge(fd: Optional[int]) -> None:

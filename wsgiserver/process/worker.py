@@ -33,7 +33,7 @@ from ..errors import ConfigError
 from ..observe.log import reopen_log_files
 from ..settings import Config
 from .scoreboard import BOOTING, READY, RETIRING, STOPPING, Slot
-from .signals import SignalQueue, nudge
+from .signals import SignalQueue, close_pipe, nudge
 
 if TYPE_CHECKING:
     from ..server import WSGIServer
@@ -272,8 +272,4 @@ class BootErrors:
                 self._lines[int(pid)] = line
 
     def close(self) -> None:
-        for fd in (self.read_fd, self.write_fd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        close_pipe(self.read_fd, self.write_fd)
