@@ -30,6 +30,7 @@ from .metrics import metrics_services
 from .reloader import master_services
 from .startup import MasterMechanics
 from .upgrade import inherited_sockets
+from .worker import describe_boot_error
 
 error_log = logging.getLogger("wsgiserver.error")
 
@@ -98,6 +99,16 @@ def preloaded(app: Optional[Callable]) -> Callable[[], Optional[Callable]]:
     return lambda: app
 
 
+def _preload(load: Callable[[], Optional[Callable]]) -> Optional[Callable]:
+    """--preload: the app's import in the master fails as a worker's would, in one line."""
+    try:
+        return load()
+    except ConfigError:
+        raise
+    except Exception as error:  # the app's own bugs too: a line, not a traceback
+        raise ConfigError(describe_boot_error(error)) from None
+
+
 def run_from_cli(app_name: Optional[str], load: Callable[[], Optional[Callable]],
                  options: dict[str, Any], read_options: Callable[[], dict[str, Any]],
                  config_file: Optional[str] = None) -> Arbiter:
@@ -105,7 +116,7 @@ def run_from_cli(app_name: Optional[str], load: Callable[[], Optional[Callable]]
     ConfigError for a person's mistake the master sees itself (a port in use)."""
     cfg = Config.from_options(**options)
     if cfg.preload_app:
-        load = preloaded(load())
+        load = preloaded(_preload(load))
     arbiter = Arbiter(app_server_factory(load), options,
                       bind=lambda cfg: bind_listeners(cfg, "0.0.0.0", default_port()),
                       read_options=read_options, cfg=cfg)
