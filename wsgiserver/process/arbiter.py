@@ -49,7 +49,7 @@ from ..errors import ConfigError
 from ..observe.log import reopen_log_files
 from ..settings import Config
 from .scoreboard import BOOTING, READY, RETIRING, STOPPING, Scoreboard
-from .signals import SIGNAL_NAMES, SignalQueue
+from .signals import MASTER_SIGNALS, SIGNAL_NAMES, SignalQueue
 from .worker import BOOT_ERROR, BootErrors, ServerFactory, Worker
 
 error_log = logging.getLogger("wsgiserver.error")
@@ -61,6 +61,9 @@ STOP_MARGIN = 2.0  # beyond --graceful-timeout before a stopping worker gets SIG
 RESPAWN_PAUSE = 1.0  # a worker that dies this young is replaced only after this long
 MAX_RESPAWN_PAUSE = 30.0
 
+
+# What the master blocks across fork (its own signals, and SIGCHLD, which it also handles).
+FORK_BLOCKED = {*MASTER_SIGNALS, signal.SIGCHLD}
 
 class Arbiter:
     """The master: see the module docstring for its signals and its API."""
@@ -319,9 +322,14 @@ class Arbiter:
         worker = Worker(self._next_age, self.cfg, self.options, self.factory,
                         self.generation, self.scoreboard.claim())
         self.call_hook("pre_fork", self, worker)
+        # Held back across fork: until the child has its own handlers, a signal must not
+        # run the master's (queueing into the master's pipe, or raising in the middle
+        # of logging's at-fork lock handling); the child unblocks once it has them.
+        worker.signal_mask = signal.pthread_sigmask(signal.SIG_BLOCK, FORK_BLOCKED)
         pid = os.fork()
         if pid == 0:
             worker.run_in_child(self)  # never returns
+        signal.pthread_sigmask(signal.SIG_SETMASK, worker.signal_mask)
         worker.pid = pid
         worker.slot.set("pid", pid)
         self.workers[pid] = worker

@@ -74,6 +74,7 @@ class Worker:
         self.killed = False
         self.seen_ready = False
         self._signals: Optional[SignalQueue] = None
+        self.signal_mask: set = set()  # the master's mask before fork, restored in the child
         self._master_wake: Optional[int] = None
 
     @property
@@ -112,6 +113,7 @@ class Worker:
         arbiter.signals.forget_in_child()
         arbiter.forget_in_child()
         self._install_signals(arbiter)
+        signal.pthread_sigmask(signal.SIG_SETMASK, self.signal_mask)  # blocked over fork
         arbiter.call_hook("post_fork", arbiter, self)
         try:
             server = self.factory(arbiter.sockets, dict(self.options))
