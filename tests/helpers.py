@@ -333,6 +333,22 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return False
 
 
+def children_of(pid: int, live_only: bool = True) -> list[int]:
+    """The children of `pid` (from /proc), without zombies unless `live_only` is False."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid and (fields[0] != "Z" or not live_only):
+            found.append(int(entry))
+    return found
+
+
 # -- the server as a subprocess (CLI tests) --
 
 class ServerProcess:

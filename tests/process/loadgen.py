@@ -3,7 +3,6 @@ and a look at a process's children in /proc."""
 
 from __future__ import annotations
 
-import os
 import socket
 import threading
 import time
@@ -101,22 +100,6 @@ class Load:
                 self.last_bodies = (self.last_bodies + [outcome])[-20:]
             else:
                 self.failures.append(str(outcome))
-
-
-def children_of(pid: int) -> list[int]:
-    """The live (not zombie) children of `pid`."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(entry))
-    return found
 
 
 def alive(pid: int) -> bool:

@@ -13,8 +13,8 @@ import time
 
 import pytest
 
-from tests.helpers import Client, free_port, run_cli, server_process, wait_until
-from tests.process.loadgen import Load, alive, children_of, refused
+from tests.helpers import Client, children_of, free_port, run_cli, server_process, wait_until
+from tests.process.loadgen import Load, alive, refused
 
 APP_V1 = '''
 import os, time

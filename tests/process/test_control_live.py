@@ -11,9 +11,8 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import free_port, run_cli, server_process, wait_until
+from tests.helpers import children_of, free_port, run_cli, server_process, wait_until
 from tests.process.test_control import _as_nobody
-from tests.process.test_workers import children_of
 
 
 def get(port: int, path: str = "/") -> str:
@@ -56,7 +55,7 @@ def master():
         with server_process(args) as server:
             server.wait_for_port(port)
             assert wait_until(lambda: os.path.exists(path)), read(folder, "error.log")
-            assert wait_until(lambda: len(children_of(server.proc.pid)) == 2)
+            assert wait_until(lambda: len(children_of(server.proc.pid, live_only=False)) == 2)
             yield server, port, path
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -72,7 +71,8 @@ def test_show_workers_stats_and_config(master):
     served = {int(get(port)) for _ in range(6)}
     workers = ctl_json(path, "show", "workers")
     assert workers["count"] == 2
-    assert {w["pid"] for w in workers["workers"]} == set(children_of(server.proc.pid))
+    children = children_of(server.proc.pid, live_only=False)
+    assert {w["pid"] for w in workers["workers"]} == set(children)
     assert served <= {w["pid"] for w in workers["workers"]}
     assert all(w["state"] == "ready" and w["last_heartbeat"] < 5 for w in workers["workers"])
     # each worker's own count, from its scoreboard slot (published once per tick)
@@ -132,7 +132,7 @@ def test_no_worker_holds_the_control_socket(master):
     inode = _unix_socket_inode(path)
     # A worker seen just after fork has not reached after_fork yet: each must let go
     # of its copy soon (one that never closes it keeps it for good).
-    for pid in children_of(server.proc.pid):
+    for pid in children_of(server.proc.pid, live_only=False):
         assert wait_until(lambda pid=pid: f"socket:[{inode}]" not in _fds_of(pid)), pid
     assert f"socket:[{inode}]" in {os.readlink(f"/proc/{server.proc.pid}/fd/{fd}")
                                     for fd in os.listdir(f"/proc/{server.proc.pid}/fd")}

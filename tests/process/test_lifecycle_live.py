@@ -15,9 +15,9 @@ import threading
 
 import pytest
 
-from tests.helpers import Client, free_port, make_request, server_process, wait_until
+from tests.helpers import Client, children_of, free_port, make_request, server_process, wait_until
 from tests.net.test_graceful_stop import _connect_refused, _finish
-from tests.process.loadgen import Load, alive, children_of
+from tests.process.loadgen import Load, alive
 from tests.process.test_arbiter import QUIET, wait_for_workers, wait_ready
 from wsgiserver.testing import live_server
 

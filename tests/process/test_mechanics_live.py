@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import free_port, run_cli, server_process, wait_until
+from tests.helpers import children_of, free_port, run_cli, server_process, wait_until
 
 APP = "tests.data.mechanics_app:application"
 
@@ -20,14 +20,8 @@ def get(port, path="/"):
         return response.read().decode()
 
 
-def children_of(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            with contextlib.suppress(OSError, IndexError, ValueError):
-                if _stat(int(entry))[1] == pid:
-                    found.append(int(entry))
-    return found
+def children_of_any(pid):
+    return children_of(pid, live_only=False)  # zombies too
 
 
 def _stat(pid):
@@ -69,7 +63,7 @@ def kill_by_pidfile(path):
     pid = read_pid(path)
     if pid is None or not alive(pid):
         return
-    workers = children_of(pid)
+    workers = children_of_any(pid)
     os.kill(pid, signal.SIGTERM)
     if not wait_until(lambda: not alive(pid), 15):
         for victim in [pid, *workers]:
@@ -99,7 +93,7 @@ def test_pidfile_with_one_worker_names_its_master(tmp_path):
     with server_process(serve_args(port, "-p", str(pidfile))) as server:
         server.wait_for_port(port)
         assert wait_until(lambda: read_pid(pidfile) == server.proc.pid)
-        assert int(get(port)) in children_of(server.proc.pid)  # always a master
+        assert int(get(port)) in children_of_any(server.proc.pid)  # always a master
         server.signal(signal.SIGTERM)
         assert server.wait() == 0
         assert not pidfile.exists()
@@ -161,12 +155,12 @@ def test_workers_run_as_user_and_group_the_master_keeps_root(tmp_path):
     args = serve_args(port, "-w", "2", "-u", "nobody", "-g", "nogroup", "-p", str(pidfile))
     with server_process(args) as server:
         server.wait_for_port(port)
-        assert wait_until(lambda: len(children_of(server.proc.pid)) == 2)
-        for worker in children_of(server.proc.pid):
+        assert wait_until(lambda: len(children_of_any(server.proc.pid)) == 2)
+        for worker in children_of_any(server.proc.pid):
             assert wait_until(lambda w=worker: ids_of(w) == (nobody, nogroup))
         assert ids_of(server.proc.pid) == (0, 0)
         worker = int(get(port))
-        assert worker in children_of(server.proc.pid) and ids_of(worker) == (nobody, nogroup)
+        assert worker in children_of_any(server.proc.pid) and ids_of(worker) == (nobody, nogroup)
         server.signal(signal.SIGTERM)
         assert server.wait() == 0
         assert not pidfile.exists()  # the master, still root, removed it
@@ -186,8 +180,8 @@ def test_name_sets_master_and_worker_titles():
     with server_process(serve_args(port, "-w", "2", "-n", "shop")) as server:
         server.wait_for_port(port)
         assert wait_until(lambda: cmdline(server.proc.pid) == "wsgiserver: master [shop]")
-        assert wait_until(lambda: len(children_of(server.proc.pid)) == 2)
-        for worker in children_of(server.proc.pid):
+        assert wait_until(lambda: len(children_of_any(server.proc.pid)) == 2)
+        for worker in children_of_any(server.proc.pid):
             assert wait_until(lambda w=worker: cmdline(w) == "wsgiserver: worker [shop]")
 
 
@@ -211,8 +205,8 @@ def test_daemon_detaches_and_keeps_serving(tmp_path):
         assert alive(daemon)
         assert _stat(daemon)[1] != os.getpid()
         assert os.getsid(daemon) != os.getsid(0)  # its own session, no terminal
-        assert wait_until(lambda: len(children_of(daemon)) == 2, 10)
-        assert int(get(port)) in children_of(daemon)
+        assert wait_until(lambda: len(children_of_any(daemon)) == 2, 10)
+        assert int(get(port)) in children_of_any(daemon)
         os.kill(daemon, signal.SIGTERM)
         assert wait_until(lambda: not alive(daemon), 15)
         assert wait_until(lambda: not pidfile.exists(), 5)

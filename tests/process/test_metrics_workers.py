@@ -9,9 +9,8 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import free_port, server_process, wait_until
+from tests.helpers import children_of, free_port, server_process, wait_until
 from tests.observe.promtext import parse_strict
-from tests.process.test_workers import children_of
 
 P = "wsgiserver_"
 
@@ -59,7 +58,7 @@ def workers_with_metrics():
     try:
         with server_process(args) as server:
             server.wait_for_port(port)
-            assert wait_until(lambda: len(children_of(server.proc.pid)) == 2)
+            assert wait_until(lambda: len(children_of(server.proc.pid, live_only=False)) == 2)
             yield server, port, metrics_port, collector
     finally:
         collector.sock.close()
@@ -76,7 +75,7 @@ def test_the_masters_page_sums_both_workers_and_survives_a_restart(workers_with_
     assert samples[(P + "request_duration_seconds_count", ())] == 21
     assert samples[(P + "worker_restarts_total", ())] == 0
 
-    victim = children_of(server.proc.pid)[0]
+    victim = children_of(server.proc.pid, live_only=False)[0]
     os.kill(victim, signal.SIGKILL)
     assert wait_until(lambda: scrape(metrics_port)[(P + "worker_restarts_total", ())] == 1,
                       timeout=10)
@@ -117,7 +116,7 @@ def test_only_the_master_holds_the_metrics_socket(workers_with_metrics):
     metrics, app = listening_inode(metrics_port), listening_inode(port)
     assert metrics and app
     assert metrics in socket_inodes(server.proc.pid)
-    for pid in children_of(server.proc.pid):
+    for pid in children_of(server.proc.pid, live_only=False):
         held = socket_inodes(pid)
         assert app in held and metrics not in held  # the worker closed its inherited copy
 

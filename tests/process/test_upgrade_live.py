@@ -8,7 +8,7 @@ import threading
 import time
 
 from tests.helpers import Client, free_port, server_process, wait_until
-from tests.process.test_mechanics_live import alive, children_of, kill_by_pidfile, read_pid
+from tests.process.test_mechanics_live import alive, children_of_any, kill_by_pidfile, read_pid
 
 MAX_REQUESTS = 20_000
 MAX_SECONDS = 60.0
@@ -105,8 +105,8 @@ def test_usr2_upgrade_under_load_then_term_loses_no_request(tmp_path):
             server.wait_for_port(port)
             old = server.proc.pid
             assert wait_until(lambda: read_pid(pidfile) == old)
-            assert wait_until(lambda: len(children_of(old)) == 2)
-            old_workers = set(children_of(old))
+            assert wait_until(lambda: len(children_of_any(old)) == 2)
+            old_workers = set(children_of_any(old))
             load.start()
             assert wait_until(lambda: load.ok >= 50, 20)
 
@@ -114,12 +114,12 @@ def test_usr2_upgrade_under_load_then_term_loses_no_request(tmp_path):
             assert wait_until(lambda: read_pid(second) not in (None, old), 20), \
                 server.stderr_text
             new = read_pid(second)
-            assert new in children_of(old)  # the old master forked it
+            assert new in children_of_any(old)  # the old master forked it
             assert read_pid(pidfile) == old  # FILE still names the old master
             # pre_exec ran in the new master's process, before its exec
             assert (tmp_path / "pre_exec").read_text() == f"{new} Arbiter"
-            assert wait_until(lambda: len(children_of(new)) == 2, 20)
-            new_workers = set(children_of(new))
+            assert wait_until(lambda: len(children_of_any(new)) == 2, 20)
+            new_workers = set(children_of_any(new))
             # Both sets of workers wait on the same sockets now (the kernel tends to
             # wake the old ones first, so the new ones may not answer yet).
             assert wait_until(lambda: load.ok >= 100, 20)
@@ -170,14 +170,14 @@ def test_new_master_that_dies_leaves_the_old_one_serving(tmp_path):
             server.signal(signal.SIGUSR2)
             assert wait_until(lambda: read_pid(second) not in (None, old), 20)
             new = read_pid(second)
-            assert wait_until(lambda: len(children_of(new)) == 2, 20)
-            for victim in [*children_of(new), new]:
+            assert wait_until(lambda: len(children_of_any(new)) == 2, 20)
+            for victim in [*children_of_any(new), new]:
                 signal_quietly(victim, signal.SIGKILL)
             assert server.wait_for_stderr(f"new master {new} exited", 10), server.stderr_text
             assert wait_until(lambda: not second.exists(), 5)
             assert read_pid(pidfile) == old and server.proc.poll() is None
             with Client("127.0.0.1", port) as client:
-                assert int(client.request("/").body) in children_of(old)
+                assert int(client.request("/").body) in children_of_any(old)
             server.signal(signal.SIGUSR2)  # the old master may try again
             assert wait_until(lambda: read_pid(second) not in (None, old, new), 20)
     finally:
@@ -208,15 +208,15 @@ def test_winch_then_term_on_a_unix_socket_leaves_the_new_master_serving(tmp_path
         with server_process(args) as server:
             assert wait_until(lambda: read_pid(pidfile) == server.proc.pid, 10)
             old = server.proc.pid
-            assert wait_until(lambda: len(children_of(old)) == 2, 10)
+            assert wait_until(lambda: len(children_of_any(old)) == 2, 10)
             server.signal(signal.SIGUSR2)
             assert wait_until(lambda: read_pid(f"{pidfile}.2") not in (None, old), 20)
             new = read_pid(f"{pidfile}.2")
-            assert wait_until(lambda: len(children_of(new)) == 2, 20)
-            new_workers = set(children_of(new))
+            assert wait_until(lambda: len(children_of_any(new)) == 2, 20)
+            new_workers = set(children_of_any(new))
 
             server.signal(signal.SIGWINCH)
-            assert wait_until(lambda: children_of(old) == [new], 20), server.stderr_text
+            assert wait_until(lambda: children_of_any(old) == [new], 20), server.stderr_text
             assert all(ask_unix(path) in new_workers for _ in range(5))
 
             server.signal(signal.SIGTERM)
@@ -243,15 +243,15 @@ def test_workers_of_a_killed_new_master_stop_by_themselves(tmp_path):
             server.signal(signal.SIGUSR2)
             assert wait_until(lambda: read_pid(f"{pidfile}.2") not in (None, old), 20)
             new = read_pid(f"{pidfile}.2")
-            assert wait_until(lambda: len(children_of(new)) == 2, 20)
-            orphans = children_of(new)
+            assert wait_until(lambda: len(children_of_any(new)) == 2, 20)
+            orphans = children_of_any(new)
             os.kill(new, signal.SIGKILL)  # its workers alone: they notice their parent gone
             assert server.wait_for_stderr(f"new master {new} exited", 10), server.stderr_text
             assert wait_until(lambda: not any(alive(pid) for pid in orphans), 15)
             assert not os.path.exists(f"{pidfile}.2")
             assert read_pid(pidfile) == old
             with Client("127.0.0.1", port) as client:
-                assert int(client.request("/").body) in children_of(old)
+                assert int(client.request("/").body) in children_of_any(old)
     finally:
         kill_by_pidfile(f"{pidfile}.2")
         kill_by_pidfile(pidfile)

@@ -8,25 +8,16 @@ import urllib.request
 
 import pytest
 
-from tests.helpers import free_port, server_process, wait_until
+from tests.helpers import children_of, free_port, server_process, wait_until
+
+
+def children_of_any(pid):
+    return children_of(pid, live_only=False)  # zombies too
 
 
 def get(port, path="/"):
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as response:
         return response.read().decode()
-
-
-def children_of(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, IndexError, ValueError):
-                continue
-    return found
 
 
 @pytest.fixture
@@ -37,7 +28,7 @@ def two_workers(tmp_path):
             "--threads", "0", "--static-root", "/nonexistent"]
     with server_process(args, env={"PIDAPP_BOOTED": str(booted)}) as server:
         server.wait_for_port(port)
-        assert wait_until(lambda: len(children_of(server.proc.pid)) == 2)
+        assert wait_until(lambda: len(children_of_any(server.proc.pid)) == 2)
         # Both have loaded the app (after fork), so both can accept.
         assert wait_until(lambda: booted.exists() and len(booted.read_text().split()) == 2)
         yield server, port
@@ -56,24 +47,24 @@ def test_requests_are_spread_over_worker_processes(two_workers):
     for thread in threads:
         thread.join(15)
     # Each worker runs the app inline and sleeps, so a busy worker cannot accept.
-    assert pids == {str(pid) for pid in children_of(server.proc.pid)}
+    assert pids == {str(pid) for pid in children_of_any(server.proc.pid)}
     assert len(pids) == 2
 
 
 def test_a_dead_worker_is_replaced(two_workers):
     server, port = two_workers
-    before = set(children_of(server.proc.pid))
+    before = set(children_of_any(server.proc.pid))
     with pytest.raises((urllib.error.URLError, ConnectionError)):
         get(port, "/die")
-    assert wait_until(lambda: len(set(children_of(server.proc.pid)) - before) == 1, 10)
-    assert len(children_of(server.proc.pid)) == 2
+    assert wait_until(lambda: len(set(children_of_any(server.proc.pid)) - before) == 1, 10)
+    assert len(children_of_any(server.proc.pid)) == 2
     assert get(port).isdigit()
     assert "exited (exit code 3); starting a new one" in server.stderr_text
 
 
 def test_sigterm_stops_parent_and_workers(two_workers):
     server, port = two_workers
-    workers = children_of(server.proc.pid)
+    workers = children_of_any(server.proc.pid)
     server.signal(signal.SIGTERM)
     assert server.wait() == 0
     assert all(not os.path.exists(f"/proc/{pid}") or _is_zombie(pid) for pid in workers)
