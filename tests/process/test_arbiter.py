@@ -52,6 +52,11 @@ def wait_for_workers(server, count: int, timeout: float = 10.0) -> list[int]:
     return children_of(server.proc.pid)
 
 
+def served_by(bodies) -> set[int]:
+    """The pids of the workers that answered these bodies ("v1 <pid>")."""
+    return {int(body.split()[1]) for body in bodies}
+
+
 def versions(load: Load) -> set[bytes]:
     return {body.split()[0] for body in load.bodies}
 
@@ -82,16 +87,21 @@ def test_hup_with_broken_code_keeps_the_old_workers(tmp_path, workers):
     with process as server:
         wait_ready(server, port)
         old = set(wait_for_workers(server, workers))
-        (tmp_path / "reloadapp.py").write_text("def application(:\n")
         with Load(port, max_requests=50_000, max_seconds=20) as load:
+            # Every old worker has loaded v1 before the code breaks: one still booting
+            # would load the broken code too (the failure this test once showed).
+            assert wait_until(lambda: served_by(load.bodies) == old, 10), load.bodies
+            (tmp_path / "reloadapp.py").write_text("def application(:\n")
             server.signal(signal.SIGHUP)
             assert server.wait_for_stderr("reload failed"), server.stderr_text
-            done = load.done
-            assert wait_until(lambda: load.done >= done + 50, 10)
+            load.last_bodies = []
+            assert wait_until(lambda: served_by(load.last_bodies) == old, 10), load.last_bodies
         assert load.failures == [], load.failures[:5]
         assert versions(load) == {b"v1"}
         assert "syntax error" in server.stderr_text
-        assert wait_for_workers(server, workers) and set(children_of(server.proc.pid)) == old
+        # the other new worker was stopped with the revert and may still be exiting
+        assert wait_until(lambda: set(children_of(server.proc.pid)) == old, 10), (
+            children_of(server.proc.pid), server.stderr_text)
         assert server.proc.poll() is None
 
 
