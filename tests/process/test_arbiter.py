@@ -198,6 +198,7 @@ def test_watchdog_replaces_a_worker_whose_loop_is_blocked(tmp_path, workers):
         with Client("127.0.0.1", port) as client:
             assert client.request("/").status == 200
         assert "silent" in server.stderr_text and "aborting" in server.stderr_text
+        assert "time.sleep(30)" in server.stderr_text  # the stack of the blocked loop
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -283,3 +284,39 @@ def test_an_app_that_cannot_load_gives_one_line_and_exit_2(tmp_path, workers, so
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("wsgiserver: error:"), result.stderr
+
+
+HANGING_IMPORT = "import time\ntime.sleep(60)  # a database that never answers, say\n"
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_app_import_that_hangs_is_one_line_and_exit_2(tmp_path, workers):
+    (tmp_path / "hangs.py").write_text(HANGING_IMPORT + "def application(e, s): pass\n")
+    result = run_cli(["hangs:application", str(free_port()), "-w", workers, "--timeout", "2"],
+                     cwd=str(tmp_path), env=QUIET)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines[-1].startswith("wsgiserver: error: worker "), result.stderr
+    assert lines[-1].endswith("had not loaded the app after --timeout 2 s"), result.stderr
+    assert 'hangs.py", line 2, in <module>' in result.stderr  # where the import hung
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_hup_to_code_whose_import_hangs_keeps_the_old_workers(tmp_path, workers):
+    port, process = start(tmp_path, workers, "--timeout", "2")
+    with process as server:
+        wait_ready(server, port)
+        old = set(wait_for_workers(server, workers))
+        with Load(port, max_requests=50_000, max_seconds=30) as load:
+            assert wait_until(lambda: served_by(load.bodies) == old, 10), load.bodies
+            (tmp_path / "reloadapp.py").write_text(HANGING_IMPORT + APP_V1)
+            server.signal(signal.SIGHUP)
+            assert server.wait_for_stderr("reload failed", timeout=15), server.stderr_text
+            load.last_bodies = []
+            assert wait_until(lambda: served_by(load.last_bodies) == old, 10), load.last_bodies
+        assert load.failures == [], load.failures[:5]
+        assert versions(load) == {b"v1"}
+        assert "had not loaded the app after --timeout 2 s" in server.stderr_text
+        assert wait_until(lambda: set(children_of(server.proc.pid)) == old, 10), (
+            children_of(server.proc.pid), server.stderr_text)

@@ -387,17 +387,21 @@ class Arbiter:
                     worker.killed = True
                     worker.send(signal.SIGKILL)
                 continue
-            if worker.state == BOOTING:
-                continue  # its loop has not started: nothing beats yet
-            silent = now - worker.slot.get("heartbeat")
-            if silent > limit:
+            silent = now - worker.slot.get("heartbeat")  # a booting worker's: since fork
+            if silent <= limit:
+                continue
+            if worker.state == BOOTING:  # an app import that hangs (as gunicorn's timeout)
+                error_log.error("worker %d has not booted in %.1f s (--timeout %d): "
+                                "aborting it", worker.pid, silent, self.cfg.timeout)
+                worker.boot_timed_out = True  # on exit: a boot failure (_worker_exited)
+            else:
                 error_log.error("worker %d: its event loop has been silent for %.1f s "
                                 "(--timeout %d): aborting it", worker.pid, silent,
                                 self.cfg.timeout)
-                self.counters["watchdog_kills"] += 1
-                worker.aborted_at = now
                 worker.stopping_since = worker.stopping_since or now
-                worker.send(signal.SIGABRT)
+            self.counters["watchdog_kills"] += 1
+            worker.aborted_at = now
+            worker.send(signal.SIGABRT)
 
     # -- exits --
     def _reap(self, block: bool = False) -> None:
@@ -419,7 +423,10 @@ class Arbiter:
         self.scoreboard.release(worker.slot)
         self.call_hook("child_exit", self, worker)
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == BOOT_ERROR and state == BOOTING:
-            self._boot_failed(worker)
+            self._boot_failed(worker, self.boot_errors.line_for(worker.pid))
+        elif worker.boot_timed_out:
+            self._boot_failed(worker, f"worker {worker.pid} had not loaded the app after "
+                                      f"--timeout {self.cfg.timeout} s")
         elif worker.stopping_since is None and not self.stopping:
             error_log.error("worker %d exited (%s); starting a new one", worker.pid,
                             describe_status(status))
@@ -429,8 +436,8 @@ class Arbiter:
         else:
             error_log.debug("worker %d exited (%s)", worker.pid, describe_status(status))
 
-    def _boot_failed(self, worker: Worker) -> None:
-        line = self.boot_errors.line_for(worker.pid) or f"worker {worker.pid} failed to boot"
+    def _boot_failed(self, worker: Worker, line: Optional[str]) -> None:
+        line = line or f"worker {worker.pid} failed to boot"
         self.counters["boot_failures"] += 1
         if self.stopping or worker.stopping_since is not None:
             return

@@ -71,6 +71,7 @@ class Worker:
         self.outdated = False  # of an older generation (HUP): replaced once the new are ready
         self.stopping_since: Optional[float] = None
         self.aborted_at: Optional[float] = None
+        self.boot_timed_out = False  # aborted by the watchdog before its loop ran
         self.killed = False
         self.seen_ready = False
         self._signals: Optional[SignalQueue] = None
@@ -136,15 +137,17 @@ class Worker:
         # Until the loop runs, a stop signal simply ends the booting worker.
         for sig in WORKER_SIGNALS:
             signal.signal(sig, self._on_signal_while_booting)
-        signal.signal(signal.SIGABRT, lambda signum, frame: self._abort(arbiter))
+        signal.signal(signal.SIGABRT, lambda signum, frame: self._abort(arbiter, frame))
 
     def _on_signal_while_booting(self, signum: int, frame: Any) -> None:
         if signum != signal.SIGUSR1:
             raise SystemExit(0)
 
-    def _abort(self, arbiter: Arbiter) -> None:
-        error_log.error("worker %d aborted by the watchdog (--timeout %d)", self.pid,
-                        self.cfg.timeout)
+    def _abort(self, arbiter: Arbiter, frame: Any) -> None:
+        # The handler runs on the main thread, where it was stuck: in the loop, or in
+        # the app's import while booting. Where exactly is what the operator needs.
+        error_log.error("worker %d aborted by the watchdog (--timeout %d); its main "
+                        "thread was at:\n%s", self.pid, self.cfg.timeout, innermost_frames(frame))
         arbiter.call_hook("worker_abort", self)
         arbiter.call_hook("worker_exit", arbiter, self)
         logging.shutdown()
@@ -198,6 +201,12 @@ class Worker:
             error_log.info("worker %d wants replacing: %s", self.pid, reason)
             self.slot.set("state", RETIRING)
             nudge(self._master_wake)
+
+
+def innermost_frames(frame: Any, count: int = 8) -> str:
+    """The last `count` frames of a stack, without the import system's frozen ones."""
+    frames = [f for f in traceback.extract_stack(frame) if not f.filename.startswith("<")]
+    return "".join(traceback.format_list(frames[-count:])).rstrip() or "(unknown)"
 
 
 class _SignalPipe:

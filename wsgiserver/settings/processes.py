@@ -39,8 +39,9 @@ SETTINGS = (
             "seconds in-flight requests get to finish after SIGTERM or Ctrl-C", "SECONDS"),
     Setting("timeout", PROCESSES, ("-t", "--timeout"), non_negative_int, 30,
             "watchdog: a worker whose event loop is silent this long is killed (SIGABRT, "
-            "then SIGKILL) and replaced, and an app call running this long gets 504 and "
-            "its thread's stack logged (0 = off)", "SECONDS"),
+            "then SIGKILL) and replaced, a worker that has not booted (loaded its app) "
+            "this long after fork is killed as a boot failure, and an app call running "
+            "this long gets 504 and its thread's stack logged (0 = off)", "SECONDS"),
     Setting("max_requests", PROCESSES, ("--max-requests",), non_negative_int, 0,
             "a worker is replaced after serving this many requests, its replacement "
             "started first (0 = never; against memory leaks)", "N"),
