@@ -212,3 +212,31 @@ def test_daemon_detaches_and_keeps_serving(tmp_path):
         assert wait_until(lambda: not pidfile.exists(), 5)
     finally:
         kill_by_pidfile(pidfile)
+
+
+WHEN_READY = '''
+import os, threading, time
+def when_ready(server):
+    pidfile = {pidfile!r}
+    with open({seen!r}, "w") as seen:
+        seen.write(f"{{os.getpid()}} {{open(pidfile).read().strip()}}\\n")
+    def later():
+        time.sleep(0.5)
+        with open({seen!r}, "a") as seen:
+            seen.write("thread alive\\n")
+    threading.Thread(target=later, daemon=True).start()
+'''
+
+
+def test_when_ready_runs_in_the_daemon_once_its_pidfile_is_written(tmp_path):
+    port, pidfile, seen = free_port(), tmp_path / "app.pid", tmp_path / "seen"
+    conf = tmp_path / "conf.py"
+    conf.write_text(WHEN_READY.format(pidfile=str(pidfile), seen=str(seen)))
+    try:
+        result = run_cli(serve_args(port, "-D", "-p", str(pidfile), "-c", str(conf)))
+        assert result.returncode == 0, result.stderr
+        assert wait_until(lambda: seen.exists() and "thread alive" in seen.read_text(), 10)
+        hook_pid, pid_in_file = seen.read_text().split("\n")[0].split()
+        assert hook_pid == pid_in_file == str(read_pid(pidfile))  # the detached master
+    finally:
+        kill_by_pidfile(pidfile)

@@ -9,7 +9,8 @@ Signals: TERM graceful stop (the master closes its listening sockets at once,
 so new connections are refused, not accepted and reset); INT, QUIT quick stop
 (also escalates a graceful one); HUP reload (re-read the options, start new
 workers, stop the old ones once every new one is ready; if a new one cannot
-boot the old ones keep serving); TTIN/TTOU one worker more/fewer (never below
+boot the old ones keep serving; a changed --bind is bound first, as
+process/sockets.py says); TTIN/TTOU one worker more/fewer (never below
 1); USR1 reopen log files here and in the workers; WINCH stop every worker but
 keep the master (ignored while the master is in the foreground of a terminal,
 where resizing the window sends it); USR2, the binary upgrade, is
@@ -46,10 +47,12 @@ import time
 from typing import Any, Callable, Optional
 
 from ..errors import ConfigError
+from ..net.listeners import url_for
 from ..observe.log import reopen_log_files
 from ..settings import Config
 from .scoreboard import BOOTING, READY, RETIRING, STOPPING, Scoreboard
 from .signals import MASTER_SIGNALS, SIGNAL_NAMES, SignalQueue
+from .sockets import MasterSockets
 from .worker import BOOT_ERROR, BootErrors, ServerFactory, Worker
 
 error_log = logging.getLogger("wsgiserver.error")
@@ -79,7 +82,7 @@ class Arbiter:
         self.read_options = read_options  # None: HUP restarts the workers, same settings
         self.log = error_log
         self.pid = os.getpid()
-        self.sockets: list[socket.socket] = []
+        self.listeners = MasterSockets()
         self.scoreboard = Scoreboard()
         self.signals = SignalQueue()
         self.boot_errors = BootErrors()
@@ -100,7 +103,7 @@ class Arbiter:
         self.failure: Optional[str] = None  # the boot error that stopped the master
         self.generation = 0
         self.ever_ready = False
-        self._reload_from: Optional[tuple[Config, dict, int]] = None
+        self._reload_from: Optional[tuple[Config, dict, int, list[socket.socket]]] = None
         self._stop_deadline = 0.0
         self._next_age = 0
         self._respawn_at = 0.0
@@ -109,6 +112,11 @@ class Arbiter:
         self._last_boot_error: Optional[str] = None
 
     # -- the API for services and hooks --
+    @property
+    def sockets(self) -> list[socket.socket]:
+        """The listening sockets the workers serve."""
+        return self.listeners.current
+
     def queue_signal(self, signum: int) -> None:
         """Act as if the master got `signum` (thread-safe)."""
         self.signals.put(signum)
@@ -142,10 +150,12 @@ class Arbiter:
         try:
             self.call_hook("nworkers_changed", self, self.num_workers, None)  # as gunicorn's
             self.call_hook("on_starting", self)
-            self.sockets = self.bind(self.cfg)
-            self.call_hook("when_ready", self)
+            self.listeners.adopt(self.bind(self.cfg), self.cfg.bind)
             for service in self.services:
                 service.start(self)
+            # After the services, as gunicorn's after its pidfile: the pidfile exists, and
+            # under --daemon this is the detached master (a thread started here lives on).
+            self.call_hook("when_ready", self)
             self._supervise()
         finally:
             self._finish()
@@ -206,6 +216,7 @@ class Arbiter:
         """In a new worker: nothing of the master's runs there."""
         self._in_child = True
         os.close(self.boot_errors.read_fd)
+        self.listeners.forget_unused()
         for service in self.services:
             after_fork = getattr(service, "after_fork", None)
             if after_fork is not None:
@@ -263,13 +274,7 @@ class Arbiter:
             self._stop_worker(worker, signal.SIGTERM if graceful else signal.SIGQUIT, now)
 
     def _close_listeners(self) -> None:
-        for sock in self.sockets:
-            if sock.family == socket.AF_UNIX and self.unlink_sockets:
-                try:
-                    os.unlink(sock.getsockname())
-                except (OSError, TypeError):
-                    pass
-            sock.close()
+        self.listeners.close_all(self.unlink_sockets)
 
     def _enforce_stop(self, now: float) -> None:
         if now < self._stop_deadline:
@@ -287,11 +292,15 @@ class Arbiter:
         try:
             options = self.read_options() if self.read_options else self.options
             cfg = Config.from_options(**options) if self.read_options else self.cfg
+            sockets = self._sockets_for(cfg)
         except (ConfigError, SystemExit) as error:
             error_log.error("reload failed, keeping the current settings: %s", error)
             return
         if self._reload_from is None:
-            self._reload_from = (self.cfg, self.options, self.num_workers)
+            self._reload_from = (self.cfg, self.options, self.num_workers, self.sockets)
+        if sockets is not None:
+            self.listeners.adopt(sockets, cfg.bind)
+            error_log.info("listening at %s from now on", ", ".join(map(url_for, sockets)))
         self.cfg, self.options = cfg, dict(options)
         self._set_num_workers(workers_wanted(cfg, self.options))
         self.generation += 1
@@ -301,12 +310,20 @@ class Arbiter:
         self.call_hook("on_reload", self)
         self._respawn_at = 0.0
 
+    def _sockets_for(self, cfg: Config) -> Optional[list[socket.socket]]:
+        """A HUP's sockets when --bind changed (None when it did not)."""
+        if cfg.bind == self.cfg.bind or self.read_options is None:
+            return None
+        return self.listeners.rebind(cfg.bind, cfg.backlog, cfg.reuse_port)
+
     def _revert_reload(self, line: str) -> None:
         assert self._reload_from is not None
         error_log.error("reload failed: a new worker could not boot (%s); "
                         "the old workers keep serving", line)
-        self.cfg, self.options, self.num_workers = self._reload_from
+        self.cfg, self.options, self.num_workers, sockets = self._reload_from
         self._reload_from = None
+        self.listeners.adopt(sockets, self.cfg.bind)
+        self.listeners.drop_unused(self.unlink_sockets)
         now = time.monotonic()
         for worker in self.workers.values():
             if worker.generation == self.generation:
@@ -353,7 +370,9 @@ class Arbiter:
                 self._stop_worker(worker, signal.SIGTERM, now)
         ready = [w for w in counted if w.state == READY]
         if len(ready) >= self.num_workers:  # the full set is serving: retire the rest
-            self._reload_from = None
+            if self._reload_from is not None:
+                self._reload_from = None
+                self.listeners.drop_unused(self.unlink_sockets)
             for worker in live:
                 if worker.outdated or worker.state == RETIRING:
                     self._stop_worker(worker, signal.SIGTERM, now)
