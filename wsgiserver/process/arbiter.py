@@ -20,8 +20,9 @@ Workers: one that dies is replaced; one that wants replacing (RETIRING on the
 scoreboard: --max-requests, stuck threads) gets its replacement first and is
 stopped once the replacement is ready; one whose loop stops beating for
 --timeout seconds gets SIGABRT (its `worker_abort` hook runs) and, if still
-there KILL_AFTER seconds later, SIGKILL. A worker that fails to load its app
-at first boot stops the master with exit status 2 (`failure` holds its line).
+there a little later, SIGKILL (process/heartbeat.py). A worker that fails to load
+its app at first boot (or has not loaded it after --timeout) stops the master with
+exit status 2 (`failure` holds its line).
 
 The API for services running in the master (metrics, control socket) and for
 hooks: `services` (objects with start(arbiter) and stop(), started once the
@@ -50,6 +51,7 @@ from ..errors import ConfigError
 from ..net.listeners import url_for
 from ..observe.log import reopen_log_files
 from ..settings import Config
+from .heartbeat import abort_silent, kill, kill_overdue
 from .scoreboard import BOOTING, READY, RETIRING, STOPPING, Scoreboard
 from .signals import MASTER_SIGNALS, SIGNAL_NAMES, SignalQueue
 from .sockets import MasterSockets
@@ -58,7 +60,6 @@ from .worker import BOOT_ERROR, BootErrors, ServerFactory, Worker
 error_log = logging.getLogger("wsgiserver.error")
 
 LOOP_WAIT = 1.0  # the longest the master sleeps between looks at its workers
-KILL_AFTER = 2.0  # seconds between the watchdog's SIGABRT and its SIGKILL
 QUICK_STOP_GRACE = 2.0  # seconds a quick stop waits before SIGKILL
 STOP_MARGIN = 2.0  # beyond --graceful-timeout before a stopping worker gets SIGKILL
 RESPAWN_PAUSE = 1.0  # a worker that dies this young is replaced only after this long
@@ -283,8 +284,7 @@ class Arbiter:
             if not worker.killed:
                 error_log.warning("worker %d still running after the stop deadline: "
                                   "killing it", worker.pid)
-                worker.killed = True
-                worker.send(signal.SIGKILL)
+                kill(worker)
 
     # -- reload --
     def reload(self) -> None:
@@ -376,7 +376,7 @@ class Arbiter:
             for worker in live:
                 if worker.outdated or worker.state == RETIRING:
                     self._stop_worker(worker, signal.SIGTERM, now)
-        self._kill_overdue(now)
+        kill_overdue(self.workers.values(), self.cfg.graceful_timeout + STOP_MARGIN, now)
 
     def _note_ready(self) -> None:
         for worker in self.workers.values():
@@ -386,41 +386,10 @@ class Arbiter:
                 self._last_boot_error = None
                 self.ever_ready = True
 
-    def _kill_overdue(self, now: float) -> None:
-        limit = self.cfg.graceful_timeout + STOP_MARGIN
-        for worker in self.workers.values():
-            if worker.stopping_since is not None and not worker.killed \
-                    and now - worker.stopping_since > limit:
-                error_log.warning("worker %d did not stop in time: killing it", worker.pid)
-                worker.killed = True
-                worker.send(signal.SIGKILL)
-
     def _watchdog(self, now: float) -> None:
-        """Abort a worker whose loop stopped beating; SIGKILL it if that is not enough."""
-        if not self.cfg.timeout:
-            return
-        limit = max(self.cfg.timeout, 2)  # the heartbeat comes once a second
-        for worker in self.workers.values():
-            if worker.aborted_at is not None:
-                if not worker.killed and now - worker.aborted_at > KILL_AFTER:
-                    worker.killed = True
-                    worker.send(signal.SIGKILL)
-                continue
-            silent = now - worker.slot.get("heartbeat")  # a booting worker's: since fork
-            if silent <= limit:
-                continue
-            if worker.state == BOOTING:  # an app import that hangs (as gunicorn's timeout)
-                error_log.error("worker %d has not booted in %.1f s (--timeout %d): "
-                                "aborting it", worker.pid, silent, self.cfg.timeout)
-                worker.boot_timed_out = True  # on exit: a boot failure (_worker_exited)
-            else:
-                error_log.error("worker %d: its event loop has been silent for %.1f s "
-                                "(--timeout %d): aborting it", worker.pid, silent,
-                                self.cfg.timeout)
-                worker.stopping_since = worker.stopping_since or now
-            self.counters["watchdog_kills"] += 1
-            worker.aborted_at = now
-            worker.send(signal.SIGABRT)
+        if self.cfg.timeout:
+            self.counters["watchdog_kills"] += abort_silent(self.workers.values(),
+                                                            self.cfg.timeout, now)
 
     # -- exits --
     def _reap(self, block: bool = False) -> None:
