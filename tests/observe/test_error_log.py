@@ -224,3 +224,25 @@ def test_usr1_reopens_the_log_files_after_they_are_moved_away(tmp_path):
     assert "/before" in read(tmp_path / "access.log.1")
     assert "/print" not in read(tmp_path / "access.log.1")
     assert "printed by the app" not in read(tmp_path / "error.log.1")
+
+
+def test_reconfigure_logging_sets_up_only_when_a_logging_setting_changed(tmp_path, our_loggers):
+    first = Config.from_options(errorlog=str(tmp_path / "a.log"))
+    log.setup_logging(first)
+    handlers = list(log.error_log.handlers)
+    log.reconfigure_logging(first, Config.from_options(errorlog=str(tmp_path / "a.log"),
+                                                        workers=3))
+    assert log.error_log.handlers == handlers  # nothing of logging changed: left alone
+    log.reconfigure_logging(first, Config.from_options(errorlog=str(tmp_path / "b.log"),
+                                                        log_level="debug"))
+    log.error_log.debug("to b")
+    assert "to b" in (tmp_path / "b.log").read_text()
+
+
+def test_reconfigure_logging_that_fails_puts_the_old_set_up_back(tmp_path, our_loggers):
+    first = Config.from_options(errorlog=str(tmp_path / "a.log"))
+    log.setup_logging(first)
+    with pytest.raises(ConfigError, match="cannot open log file"):
+        log.reconfigure_logging(first, Config.from_options(errorlog="/nonexistent/d/e.log"))
+    log.error_log.warning("still to a")
+    assert "still to a" in (tmp_path / "a.log").read_text()

@@ -86,6 +86,24 @@ def setup_logging(config: Optional[Config] = None, **options: Any) -> None:
     apply_logconfig(config)
 
 
+# What setup_logging reads: a HUP that changes one of these sets the loggers up again.
+LOGGING_SETTINGS = ("log_level", "errorlog", "access_logfile", "capture_output", "logconfig",
+                    "logconfig_json", "logconfig_dict", "syslog", "syslog_addr",
+                    "syslog_prefix", "syslog_facility", "disable_redirect_access_to_syslog")
+
+
+def reconfigure_logging(old: Config, new: Config) -> None:
+    """HUP: set the loggers up from `new` if a logging setting changed (gunicorn builds
+    its logger again on HUP); on ConfigError `old`'s set-up is back and the error raised."""
+    if all(getattr(old, name) == getattr(new, name) for name in LOGGING_SETTINGS):
+        return
+    try:
+        setup_logging(new)
+    except ConfigError:
+        setup_logging(old)
+        raise
+
+
 def access_enabled() -> bool:
     """Will an access line go anywhere? Looked up once, not per request."""
     return access_log.isEnabledFor(logging.INFO) and access_log.hasHandlers()

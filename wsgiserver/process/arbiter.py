@@ -49,7 +49,7 @@ from typing import Any, Callable, Optional
 
 from ..errors import ConfigError
 from ..net.listeners import url_for
-from ..observe.log import reopen_log_files
+from ..observe.log import reconfigure_logging, reopen_log_files
 from ..settings import Config
 from .heartbeat import abort_silent, kill, kill_overdue
 from .scoreboard import BOOTING, READY, RETIRING, STOPPING, Scoreboard
@@ -292,7 +292,7 @@ class Arbiter:
         try:
             options = self.read_options() if self.read_options else self.options
             cfg = Config.from_options(**options) if self.read_options else self.cfg
-            sockets = self._sockets_for(cfg)
+            sockets = self._prepare_reload(cfg)
         except (ConfigError, SystemExit) as error:
             error_log.error("reload failed, keeping the current settings: %s", error)
             return
@@ -310,6 +310,16 @@ class Arbiter:
         self.call_hook("on_reload", self)
         self._respawn_at = 0.0
 
+    def _prepare_reload(self, cfg: Config) -> Optional[list[socket.socket]]:
+        """Before a HUP's new workers: logging set up again and a changed --bind bound
+        (its sockets, or None); on ConfigError both are as they were."""
+        reconfigure_logging(self.cfg, cfg)
+        try:
+            return self._sockets_for(cfg)
+        except ConfigError:
+            reconfigure_logging(cfg, self.cfg)
+            raise
+
     def _sockets_for(self, cfg: Config) -> Optional[list[socket.socket]]:
         """A HUP's sockets when --bind changed (None when it did not)."""
         if cfg.bind == self.cfg.bind or self.read_options is None:
@@ -320,8 +330,13 @@ class Arbiter:
         assert self._reload_from is not None
         error_log.error("reload failed: a new worker could not boot (%s); "
                         "the old workers keep serving", line)
+        failed = self.cfg
         self.cfg, self.options, self.num_workers, sockets = self._reload_from
         self._reload_from = None
+        try:
+            reconfigure_logging(failed, self.cfg)
+        except ConfigError as error:  # the old log file cannot be reopened: keep the new
+            error_log.error("keeping the new logging settings: %s", error)
         self.listeners.adopt(sockets, self.cfg.bind)
         self.listeners.drop_unused(self.unlink_sockets)
         now = time.monotonic()

@@ -1,5 +1,6 @@
-"""HUP after --bind changed in the config file: new addresses served, dropped ones
-refused once the old workers stop, unchanged ones never miss a request."""
+"""HUP after the config file changed: a new --bind (new addresses served, dropped ones
+refused once the old workers stop, unchanged ones never miss a request) and new
+logging settings take effect; a setting that cannot take effect fails the reload."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from tests.process.loadgen import Load, refused
 from tests.process.test_arbiter import APP_V1, QUIET
 
 
-def write_config(folder, *ports: int, workers: int) -> None:
+def write_config(folder, *ports: int, workers: int, extra: str = "") -> None:
     binds = [f"127.0.0.1:{port}" for port in ports]
-    (folder / "conf.py").write_text(f"bind = {binds!r}\nworkers = {workers}\n")
+    (folder / "conf.py").write_text(f"bind = {binds!r}\nworkers = {workers}\n{extra}")
 
 
 def serves(port: int) -> bool:
@@ -100,3 +101,33 @@ def test_a_reload_whose_code_is_broken_closes_the_new_address_again(started):
         server.stderr_text
     assert wait_until(lambda: refused(added), 10), server.stderr_text
     assert serves(port)
+
+
+@pytest.mark.parametrize("started", [1, 2], indirect=True)
+def test_new_logging_settings_take_effect(started):
+    server, folder, port, workers = started
+    old = set(children_of(server.proc.pid))
+    access, errors = folder / "access.log", folder / "error.log"
+    write_config(folder, port, workers=workers, extra=(
+        f"accesslog = {str(access)!r}\nerrorlog = {str(errors)!r}\nloglevel = 'debug'\n"))
+    server.signal(signal.SIGHUP)
+    assert wait_until(lambda: not old & set(children_of(server.proc.pid)), 10)
+    assert serves(port)
+    assert wait_until(lambda: access.exists() and '"GET / HTTP/1.1" 200' in access.read_text())
+    # the master's own lines, at debug level, now go to the new error log
+    assert wait_until(lambda: errors.exists() and "[DEBUG] worker" in errors.read_text()), \
+        (errors.read_text() if errors.exists() else "no error log", server.stderr_text)
+
+
+@pytest.mark.parametrize("started", [2], indirect=True)
+def test_a_log_file_that_cannot_be_opened_fails_the_reload(started):
+    server, folder, port, workers = started
+    old = set(children_of(server.proc.pid))
+    write_config(folder, port, workers=workers, extra="errorlog = '/nonexistent/dir/e.log'\n")
+    server.signal(signal.SIGHUP)
+    assert server.wait_for_stderr("reload failed, keeping the current settings: cannot open "
+                                  "log file /nonexistent/dir/e.log"), server.stderr_text
+    server.signal(signal.SIGTTIN)  # the master has gone round its loop since
+    assert wait_until(lambda: len(children_of(server.proc.pid)) == workers + 1, 10)
+    assert old <= set(children_of(server.proc.pid))
+    assert "master got SIGTTIN" in server.stderr_text  # still logging to stderr
