@@ -352,16 +352,19 @@ def children_of(pid: int, live_only: bool = True) -> list[int]:
 # -- the server as a subprocess (CLI tests) --
 
 class ServerProcess:
-    """`python -m wsgiserver ARGS` with its stdout and stderr collected line by line."""
+    """`python -m wsgiserver ARGS` (or `python SCRIPT ARGS`) with its stdout and stderr
+    collected line by line."""
 
     def __init__(self, args: list[str], *, cwd: Optional[str] = None,
-                 env: Optional[dict] = None, python_flags: Iterable[str] = ()) -> None:
+                 env: Optional[dict] = None, python_flags: Iterable[str] = (),
+                 script: Optional[str] = None) -> None:
         full_env = dict(os.environ)
         full_env["PYTHONPATH"] = REPO + os.pathsep + full_env.get("PYTHONPATH", "")
         full_env["PYTHONUNBUFFERED"] = "1"
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [sys.executable, *python_flags, "-m", "wsgiserver", *args], cwd=cwd or REPO,
+            [sys.executable, *python_flags, *([script] if script else ["-m", "wsgiserver"]),
+             *args], cwd=cwd or REPO,
             env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             start_new_session=True)  # its own process group: stop() ends its workers too
         self.stdout: list[str] = []

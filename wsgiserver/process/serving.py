@@ -20,6 +20,7 @@ from typing import Any, Callable, Optional
 from ..errors import ConfigError
 from ..net.listeners import bind_socket, parse_bind, url_for
 from ..net.loop import EventLoop
+from ..observe.log import setup_logging
 from ..observe.prometheus import bind_endpoint
 from ..server import WSGIServer, _check_app
 from ..settings import Config, default_port
@@ -28,7 +29,7 @@ from ..version import __version__
 from .arbiter import Arbiter
 from .metrics import metrics_services
 from .reloader import master_services
-from .startup import MasterMechanics
+from .startup import MasterMechanics, prepare
 from .upgrade import inherited_sockets
 from .worker import describe_boot_error
 
@@ -149,6 +150,7 @@ def run(server: WSGIServer) -> None:
         server.loop = EventLoop()  # never the master's epoll set
         return server
 
+    set_up(server.config)
     arbiter = Arbiter(reuse, {"workers": server.config.workers}, cfg=server.config,
                       bind=lambda cfg: server.sockets)
     arbiter.services.extend(services_for(arbiter))
@@ -160,16 +162,26 @@ def serve(app: Optional[Callable] = None, **options: Any) -> None:
     host = options.pop("host", "0.0.0.0")
     port = options.pop("port", 8000)
     _check_app(app)
+    cfg = Config.from_options(**options)
     if threading.current_thread() is not threading.main_thread():
         # Signals reach only the main thread: no master here, one server in this one.
+        setup_logging(cfg)
         WSGIServer(app, host=host, port=port, **options).serve_forever()
         return
-    arbiter = Arbiter(app_server_factory(preloaded(app)), options,
+    set_up(cfg)
+    arbiter = Arbiter(app_server_factory(preloaded(app)), options, cfg=cfg,
                       bind=lambda cfg: bind_listeners(cfg, host, port))
     arbiter.announce = lambda: error_log.info(
         "Listening at %s", ", ".join(url_for(sock) for sock in arbiter.sockets))
     arbiter.services.extend(services_for(arbiter))
     _finish(arbiter.run(), arbiter)
+
+
+def set_up(cfg: Config) -> None:
+    """What the command line does before its master starts: the logs, then --chdir,
+    --env, --umask and the checks of prepare(), so every keyword of serve() acts."""
+    setup_logging(cfg)
+    prepare(cfg)
 
 
 def _finish(code: int, arbiter: Arbiter) -> None:
