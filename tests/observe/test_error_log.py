@@ -8,10 +8,12 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import sys
 
 import pytest
 
-from tests.helpers import Client, free_port, run_cli, server_process, wait_until
+from tests.helpers import REPO, Client, free_port, run_cli, server_process, wait_until
 from wsgiserver.errors import ConfigError
 from wsgiserver.observe import log
 from wsgiserver.settings import Config
@@ -226,17 +228,14 @@ def test_usr1_reopens_the_log_files_after_they_are_moved_away(tmp_path):
     assert "printed by the app" not in read(tmp_path / "error.log.1")
 
 
-def test_reconfigure_logging_sets_up_only_when_a_logging_setting_changed(tmp_path, our_loggers):
+def test_reconfigure_logging_sets_the_loggers_up_from_the_new_settings(tmp_path, our_loggers):
     first = Config.from_options(errorlog=str(tmp_path / "a.log"))
     log.setup_logging(first)
-    handlers = list(log.error_log.handlers)
-    log.reconfigure_logging(first, Config.from_options(errorlog=str(tmp_path / "a.log"),
-                                                        workers=3))
-    assert log.error_log.handlers == handlers  # nothing of logging changed: left alone
     log.reconfigure_logging(first, Config.from_options(errorlog=str(tmp_path / "b.log"),
                                                         log_level="debug"))
     log.error_log.debug("to b")
     assert "to b" in (tmp_path / "b.log").read_text()
+    assert "to b" not in (tmp_path / "a.log").read_text()
 
 
 def test_reconfigure_logging_that_fails_puts_the_old_set_up_back(tmp_path, our_loggers):
@@ -246,3 +245,38 @@ def test_reconfigure_logging_that_fails_puts_the_old_set_up_back(tmp_path, our_l
         log.reconfigure_logging(first, Config.from_options(errorlog="/nonexistent/d/e.log"))
     log.error_log.warning("still to a")
     assert "still to a" in (tmp_path / "a.log").read_text()
+
+
+def test_a_logging_config_is_replaced_not_added_to(tmp_path, our_loggers):
+    dict_config = {"handlers": {
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"},
+        "error_console": {"class": "logging.FileHandler",
+                          "filename": str(tmp_path / "dict.log")}}}
+    log.setup_logging(Config.from_options(logconfig_dict=dict_config))
+    log.setup_logging(Config.from_options(errorlog=str(tmp_path / "plain.log")))
+    assert len(log.error_log.handlers) == 1  # the dict's handler went with the dict
+    log.error_log.warning("once")
+    assert "once" not in (tmp_path / "dict.log").read_text()
+
+
+CAPTURE_THEN_RELEASE = """
+import os, sys
+from wsgiserver.observe import log
+from wsgiserver.settings import Config
+log.setup_logging(Config.from_options(errorlog=sys.argv[1], capture_output=True))
+print("captured", flush=True)
+log.setup_logging(Config.from_options())  # a HUP that turned --capture-output off
+print("released", flush=True)
+os.write(2, b"stderr is back\\n")
+"""
+
+
+def test_capture_output_turned_off_gives_fds_1_and_2_back(tmp_path):
+    path = tmp_path / "error.log"
+    result = subprocess.run([sys.executable, "-c", CAPTURE_THEN_RELEASE, str(path)],
+                            capture_output=True, text=True, timeout=30,
+                            env={**os.environ, "PYTHONPATH": REPO})
+    assert result.returncode == 0, result.stderr
+    assert "captured" in path.read_text() and "captured" not in result.stdout
+    assert "released" in result.stdout and "released" not in path.read_text()
+    assert "stderr is back" in result.stderr

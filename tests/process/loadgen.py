@@ -54,6 +54,11 @@ class Load:
         for thread in self._threads:
             thread.join(20)
 
+    def forget_bodies(self) -> None:
+        """Start `last_bodies` afresh (what the server answers from now on)."""
+        with self._lock:
+            self.last_bodies = []
+
     def finished(self) -> bool:
         return not any(thread.is_alive() for thread in self._threads)
 

@@ -94,7 +94,7 @@ def test_hup_with_broken_code_keeps_the_old_workers(tmp_path, workers):
             (tmp_path / "reloadapp.py").write_text("def application(:\n")
             server.signal(signal.SIGHUP)
             assert server.wait_for_stderr("reload failed"), server.stderr_text
-            load.last_bodies = []
+            load.forget_bodies()
             assert wait_until(lambda: served_by(load.last_bodies) == old, 10), load.last_bodies
         assert load.failures == [], load.failures[:5]
         assert versions(load) == {b"v1"}
@@ -313,7 +313,7 @@ def test_hup_to_code_whose_import_hangs_keeps_the_old_workers(tmp_path, workers)
             (tmp_path / "reloadapp.py").write_text(HANGING_IMPORT + APP_V1)
             server.signal(signal.SIGHUP)
             assert server.wait_for_stderr("reload failed", timeout=15), server.stderr_text
-            load.last_bodies = []
+            load.forget_bodies()
             assert wait_until(lambda: served_by(load.last_bodies) == old, 10), load.last_bodies
         assert load.failures == [], load.failures[:5]
         assert versions(load) == {b"v1"}

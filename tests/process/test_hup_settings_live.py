@@ -99,8 +99,71 @@ def test_a_reload_whose_code_is_broken_closes_the_new_address_again(started):
     server.signal(signal.SIGHUP)
     assert server.wait_for_stderr("reload failed: a new worker could not boot"), \
         server.stderr_text
+    assert f"http://127.0.0.1:{added} from now on" in server.stderr_text  # it was bound
     assert wait_until(lambda: refused(added), 10), server.stderr_text
     assert serves(port)
+
+
+@pytest.mark.parametrize("started", [1, 2], indirect=True)
+def test_a_dropped_address_comes_back_when_the_new_code_is_broken(started):
+    server, folder, port, workers = started
+    old = set(children_of(server.proc.pid))
+    moved = free_port()
+    (folder / "reloadapp.py").write_text("def application(:\n")
+    write_config(folder, moved, workers=workers)
+    server.signal(signal.SIGHUP)
+    assert server.wait_for_stderr("reload failed: a new worker could not boot"), \
+        server.stderr_text
+    assert wait_until(lambda: refused(moved), 10), server.stderr_text
+    with Load(port, max_requests=200, max_seconds=20) as load:  # the old address, served
+        assert wait_until(load.finished, 20)
+    assert load.ok == 200, load.failures[:5]
+    assert wait_until(lambda: set(children_of(server.proc.pid)) == old, 10)
+
+
+SLOW_V2 = "import time\ntime.sleep(3)  # still booting when the next HUP comes\n"
+
+
+@pytest.mark.parametrize("started", [1, 2], indirect=True)
+def test_two_pending_reloads_that_fail_return_to_the_first_state(started):
+    """A HUP whose workers are still booting, then a HUP to broken code: the master
+    returns to the workers and address from before both."""
+    server, folder, port, workers = started
+    old = set(children_of(server.proc.pid))
+    added = free_port()
+    (folder / "reloadapp.py").write_text(SLOW_V2 + APP_V1.replace('b"v1"', 'b"v2"'))
+    write_config(folder, added, workers=workers)
+    server.signal(signal.SIGHUP)
+    assert server.wait_for_stderr(f"http://127.0.0.1:{added} from now on"), server.stderr_text
+    (folder / "reloadapp.py").write_text("def application(:\n")
+    server.signal(signal.SIGHUP)
+    assert server.wait_for_stderr("reload failed: a new worker could not boot", timeout=15), \
+        server.stderr_text
+    assert wait_until(lambda: set(children_of(server.proc.pid)) == old, 15), (
+        children_of(server.proc.pid), server.stderr_text)
+    assert wait_until(lambda: refused(added), 10), server.stderr_text
+    with Client("127.0.0.1", port) as client:
+        assert client.request("/").body.split()[0] == b"v1"
+
+
+def test_hup_while_stopping_is_ignored_and_binds_nothing(tmp_path):
+    (tmp_path / "reloadapp.py").write_text(APP_V1)
+    port, added = free_port(), free_port()
+    write_config(tmp_path, port, workers=1)
+    args = ["reloadapp:application", "-c", str(tmp_path / "conf.py"), "--static-root",
+            "/nonexistent", "--graceful-timeout", "5"]
+    with server_process(args, cwd=str(tmp_path), env=QUIET) as server:
+        server.wait_for_port(port)
+        assert server.wait_for_stderr("listening at"), server.stderr_text
+        with Client("127.0.0.1", port) as sleeper:
+            sleeper.send(b"GET /sleep HTTP/1.1\r\nHost: x\r\n\r\n")  # keeps it draining
+            server.signal(signal.SIGTERM)
+            assert wait_until(lambda: refused(port), 5)
+            write_config(tmp_path, port, added, workers=1)
+            server.signal(signal.SIGHUP)
+            assert server.wait_for_stderr("master got SIGHUP while stopping: ignored"), \
+                server.stderr_text
+            assert refused(added) and refused(port)
 
 
 @pytest.mark.parametrize("started", [1, 2], indirect=True)

@@ -8,6 +8,7 @@ import pytest
 
 from tests.helpers import free_port
 from wsgiserver.errors import ConfigError
+from wsgiserver.net.listeners import bind_socket, parse_bind
 from wsgiserver.process.sockets import MasterSockets
 
 
@@ -15,75 +16,127 @@ def address() -> str:
     return f"127.0.0.1:{free_port()}"
 
 
+def port_of(bind: str) -> int:
+    return int(bind.rsplit(":", 1)[1])
+
+
 def started(*binds: str) -> MasterSockets:
     held = MasterSockets()
-    held.adopt(held.rebind(list(binds), 16, False), list(binds))
+    held.adopt(held.rebind(list(binds), 16, False))
     return held
+
+
+def switch(held: MasterSockets, *binds: str) -> list[socket.socket]:
+    sockets = held.rebind(list(binds), 16, False)
+    held.adopt(sockets)
+    return sockets
 
 
 def is_open(sock: socket.socket) -> bool:
     return sock.fileno() != -1
 
 
-def test_an_address_still_wanted_keeps_its_socket_and_a_new_one_is_bound():
+def can_bind(port: int) -> bool:
+    try:
+        with socket.create_server(("127.0.0.1", port)):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def held():
+    sockets = MasterSockets()
+    yield sockets
+    sockets.close_all(unlink=True)
+
+
+def test_an_address_still_wanted_keeps_its_socket_and_a_new_one_is_bound(held):
     a, b = address(), address()
-    held = started(a)
-    [first] = held.current
+    [first] = switch(held, a)
     kept, new = held.rebind([a, b], 16, False)
     assert kept is first
-    assert new.getsockname() == ("127.0.0.1", int(b.rsplit(":", 1)[1]))
-    held.close_all(unlink=True)
+    assert new.getsockname() == ("127.0.0.1", port_of(b))
 
 
-def test_a_dropped_socket_stays_open_until_drop_unused():
+def test_the_same_address_spelled_another_way_is_the_same_socket(held):
+    port = free_port()
+    [anywhere] = switch(held, f"0.0.0.0:{port}")
+    assert held.rebind([f":{port}"], 16, False) == [anywhere]
+    other = free_port()
+    [loopback] = switch(held, f"127.0.0.1:{other}")
+    assert held.rebind([f"localhost:{other}"], 16, False) == [loopback]  # resolved
+
+
+def test_a_dropped_socket_stays_open_until_drop_unused(held):
     a, b = address(), address()
-    held = started(a)
-    [old] = held.current
-    held.adopt(held.rebind([b], 16, False), [b])
+    [old] = switch(held, a)
+    switch(held, b)
     assert is_open(old)  # a failed reload may come back to it
     held.drop_unused(unlink=True)
     assert not is_open(old) and is_open(held.current[0])
-    held.close_all(unlink=True)
 
 
-def test_going_back_reuses_the_held_socket():
+def test_going_back_reuses_the_held_socket(held):
     a, b = address(), address()
-    held = started(a)
-    [old] = held.current
-    held.adopt(held.rebind([b], 16, False), [b])
+    [old] = switch(held, a)
+    switch(held, b)
     assert held.rebind([a], 16, False) == [old]  # not bound again: it is ours
-    held.close_all(unlink=True)
 
 
-def test_an_address_in_use_fails_and_leaves_nothing_new_open():
+def test_an_address_in_use_fails_and_leaves_nothing_new_open(held):
     a, b = address(), address()
-    held = started(a)
+    switch(held, a)
     with socket.create_server(("127.0.0.1", 0)) as taken:
         busy = f"127.0.0.1:{taken.getsockname()[1]}"
         with pytest.raises(ConfigError, match="cannot listen on"):
             held.rebind([a, b, busy], 16, False)
-        held.drop_unused(unlink=True)
-        with socket.create_server(("127.0.0.1", int(b.rsplit(":", 1)[1]))):
-            pass  # b was closed again: free to bind
+    assert can_bind(port_of(b))  # closed again at once, without drop_unused
     assert is_open(held.current[0])
-    held.close_all(unlink=True)
+    assert held.rebind([b], 16, False)[0].getsockname()[1] == port_of(b)  # not a stale one
 
 
-def test_forget_unused_closes_only_the_held_back_sockets():
+def test_forget_unused_closes_only_the_held_back_sockets(held):
     a, b = address(), address()
-    held = started(a)
-    [old] = held.current
-    held.adopt(held.rebind([b], 16, False), [b])
+    [old] = switch(held, a)
+    switch(held, b)
     held.forget_unused()  # as in a new worker
     assert not is_open(old) and is_open(held.current[0])
-    held.close_all(unlink=True)
 
 
-def test_a_unix_socket_file_is_removed_when_dropped(tmp_path):
+def test_inherited_sockets_are_known_by_their_own_address(held):
+    """A USR2 upgrade's master adopts sockets it did not bind, whatever --bind says."""
+    a, b, c = address(), address(), address()
+    inherited = [bind_socket(parse_bind(x), 16) for x in (a, b)]
+    held.adopt(inherited)
+    kept, new = switch(held, a, c)
+    assert kept is inherited[0] and new not in inherited
+    held.drop_unused(unlink=True)
+    assert not is_open(inherited[1]) and can_bind(port_of(b))
+
+
+def test_a_unix_socket_file_is_removed_when_dropped(held, tmp_path):
     path = tmp_path / "app.sock"
-    held = started(f"unix:{path}")
-    other = address()
-    held.adopt(held.rebind([other], 16, False), [other])
+    switch(held, f"unix:{path}")
+    switch(held, address())
     held.drop_unused(unlink=True)
     assert not path.exists()
-    held.close_all(unlink=True)
+
+
+def test_a_unix_path_spelled_another_way_keeps_its_socket_and_file(held, tmp_path):
+    path = tmp_path / "app.sock"
+    [first] = switch(held, f"unix:{path}")
+    assert switch(held, f"unix:{tmp_path}//./app.sock") == [first]
+    held.drop_unused(unlink=True)
+    assert path.exists() and is_open(first)
+
+
+def test_a_socket_file_bound_anew_by_another_is_not_removed(held, tmp_path):
+    path = tmp_path / "app.sock"
+    switch(held, f"unix:{path}")
+    switch(held, address())
+    path.unlink()  # someone else took the name over since
+    with socket.socket(socket.AF_UNIX) as other:
+        other.bind(str(path))
+        held.drop_unused(unlink=True)
+        assert path.exists()

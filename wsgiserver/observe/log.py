@@ -54,6 +54,7 @@ DICT_DEFAULTS: dict[str, Any] = {
 _OURS = "_wsgiserver"  # marks the handlers setup_logging made, so a re-run replaces them
 _capture = threading.Lock()
 _captured: list = []  # [path, file] while --capture-output holds fds 1 and 2
+_saved_fds: list[int] = []  # fds 1 and 2 as they were before the first capture
 
 
 def setup_logging(config: Optional[Config] = None, **options: Any) -> None:
@@ -70,6 +71,8 @@ def setup_logging(config: Optional[Config] = None, **options: Any) -> None:
     error_log.setLevel(config.log_level.upper())
     if config.capture_output and config.errorlog != "-":
         capture_output(config.errorlog)
+    else:
+        release_capture()
     _add_handler(error_log, _stream_or_file(config.errorlog, sys.stderr),
                  logging.Formatter(ERROR_FORMAT, DATE_FORMAT))
     if config.access_logfile:
@@ -84,19 +87,15 @@ def setup_logging(config: Optional[Config] = None, **options: Any) -> None:
     wanted = config.access_logfile or access_to_syslog or has_logconfig
     access_log.setLevel(logging.INFO if wanted else OFF)
     apply_logconfig(config)
-
-
-# What setup_logging reads: a HUP that changes one of these sets the loggers up again.
-LOGGING_SETTINGS = ("log_level", "errorlog", "access_logfile", "capture_output", "logconfig",
-                    "logconfig_json", "logconfig_dict", "syslog", "syslog_addr",
-                    "syslog_prefix", "syslog_facility", "disable_redirect_access_to_syslog")
+    for logger in (error_log, access_log):  # a logging config's too: a re-run replaces them
+        for handler in logger.handlers:
+            setattr(handler, _OURS, True)
 
 
 def reconfigure_logging(old: Config, new: Config) -> None:
-    """HUP: set the loggers up from `new` if a logging setting changed (gunicorn builds
-    its logger again on HUP); on ConfigError `old`'s set-up is back and the error raised."""
-    if all(getattr(old, name) == getattr(new, name) for name in LOGGING_SETTINGS):
-        return
+    """HUP: set the loggers up again from `new` (as gunicorn builds its logger again:
+    a logging config file that was edited is read again too); on ConfigError `old`'s
+    set-up is back and the error raised."""
     try:
         setup_logging(new)
     except ConfigError:
@@ -188,6 +187,8 @@ def capture_output(path: str) -> None:
     except OSError as error:
         raise ConfigError(f"cannot open log file {path}: {error.strerror}") from None
     with _capture:
+        if not _saved_fds:
+            _saved_fds[:] = [os.dup(sys.stdout.fileno()), os.dup(sys.stderr.fileno())]
         os.dup2(new.fileno(), sys.stdout.fileno())
         os.dup2(new.fileno(), sys.stderr.fileno())
         old = _captured[1] if _captured else None
@@ -199,6 +200,21 @@ def capture_output(path: str) -> None:
     reconfigure = getattr(sys.stdout, "reconfigure", None)
     if reconfigure is not None:
         reconfigure(line_buffering=True)
+
+
+def release_capture() -> None:
+    """Give fds 1 and 2 back what they were before --capture-output (a HUP turned it
+    off, or a reload that turned it on was reverted)."""
+    with _capture:
+        if not _captured:
+            return
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        os.dup2(_saved_fds[0], sys.stdout.fileno())
+        os.dup2(_saved_fds[1], sys.stderr.fileno())
+        old = _captured[1]
+        _captured.clear()
+    old.close()
 
 
 def reopen_log_files() -> None:

@@ -51,11 +51,12 @@ from ..errors import ConfigError
 from ..net.listeners import url_for
 from ..observe.log import reconfigure_logging, reopen_log_files
 from ..settings import Config
+from . import hup
 from .heartbeat import abort_silent, kill, kill_overdue
 from .scoreboard import BOOTING, READY, RETIRING, STOPPING, Scoreboard
-from .signals import MASTER_SIGNALS, SIGNAL_NAMES, SignalQueue
+from .signals import MASTER_SIGNALS, SIGNAL_NAMES, SignalQueue, in_terminal_foreground
 from .sockets import MasterSockets
-from .worker import BOOT_ERROR, BootErrors, ServerFactory, Worker
+from .worker import BOOT_ERROR, BootErrors, ServerFactory, Worker, describe_status
 
 error_log = logging.getLogger("wsgiserver.error")
 
@@ -65,6 +66,11 @@ STOP_MARGIN = 2.0  # beyond --graceful-timeout before a stopping worker gets SIG
 RESPAWN_PAUSE = 1.0  # a worker that dies this young is replaced only after this long
 MAX_RESPAWN_PAUSE = 30.0
 
+
+# What would start workers or sockets again after the listeners closed (gunicorn's
+# master, busy in its stop, does not look at signals then either).
+NOT_WHILE_STOPPING = {signal.SIGHUP, signal.SIGTTIN, signal.SIGTTOU, signal.SIGWINCH,
+                      signal.SIGUSR2}
 
 # What the master blocks across fork (its own signals, and SIGCHLD, which it also handles).
 FORK_BLOCKED = {*MASTER_SIGNALS, signal.SIGCHLD}
@@ -104,7 +110,7 @@ class Arbiter:
         self.failure: Optional[str] = None  # the boot error that stopped the master
         self.generation = 0
         self.ever_ready = False
-        self._reload_from: Optional[tuple[Config, dict, int, list[socket.socket]]] = None
+        self._reload_from: Optional[hup.Restore] = None
         self._stop_deadline = 0.0
         self._next_age = 0
         self._respawn_at = 0.0
@@ -151,7 +157,7 @@ class Arbiter:
         try:
             self.call_hook("nworkers_changed", self, self.num_workers, None)  # as gunicorn's
             self.call_hook("on_starting", self)
-            self.listeners.adopt(self.bind(self.cfg), self.cfg.bind)
+            self.listeners.adopt(self.bind(self.cfg))
             for service in self.services:
                 service.start(self)
             # After the services, as gunicorn's after its pidfile: the pidfile exists, and
@@ -190,7 +196,11 @@ class Arbiter:
         handler = self.handlers.get(signum)
         if handler is None:
             return
-        error_log.info("master got %s", SIGNAL_NAMES.get(signum, signum))
+        name = SIGNAL_NAMES.get(signum, signum)
+        if self.stopping and signum in NOT_WHILE_STOPPING:
+            error_log.info("master got %s while stopping: ignored", name)
+            return
+        error_log.info("master got %s", name)
         try:
             handler()
         except Exception:
@@ -292,14 +302,15 @@ class Arbiter:
         try:
             options = self.read_options() if self.read_options else self.options
             cfg = Config.from_options(**options) if self.read_options else self.cfg
-            sockets = self._prepare_reload(cfg)
+            sockets = hup.prepare(self.listeners, self.cfg, cfg, self.read_options is not None)
         except (ConfigError, SystemExit) as error:
             error_log.error("reload failed, keeping the current settings: %s", error)
             return
         if self._reload_from is None:
-            self._reload_from = (self.cfg, self.options, self.num_workers, self.sockets)
+            self._reload_from = hup.Restore(self.cfg, self.options, self.num_workers,
+                                        self.sockets, self.generation)
         if sockets is not None:
-            self.listeners.adopt(sockets, cfg.bind)
+            self.listeners.adopt(sockets)
             error_log.info("listening at %s from now on", ", ".join(map(url_for, sockets)))
         self.cfg, self.options = cfg, dict(options)
         self._set_num_workers(workers_wanted(cfg, self.options))
@@ -310,38 +321,25 @@ class Arbiter:
         self.call_hook("on_reload", self)
         self._respawn_at = 0.0
 
-    def _prepare_reload(self, cfg: Config) -> Optional[list[socket.socket]]:
-        """Before a HUP's new workers: logging set up again and a changed --bind bound
-        (its sockets, or None); on ConfigError both are as they were."""
-        reconfigure_logging(self.cfg, cfg)
-        try:
-            return self._sockets_for(cfg)
-        except ConfigError:
-            reconfigure_logging(cfg, self.cfg)
-            raise
-
-    def _sockets_for(self, cfg: Config) -> Optional[list[socket.socket]]:
-        """A HUP's sockets when --bind changed (None when it did not)."""
-        if cfg.bind == self.cfg.bind or self.read_options is None:
-            return None
-        return self.listeners.rebind(cfg.bind, cfg.backlog, cfg.reuse_port)
-
     def _revert_reload(self, line: str) -> None:
         assert self._reload_from is not None
         error_log.error("reload failed: a new worker could not boot (%s); "
                         "the old workers keep serving", line)
-        failed = self.cfg
-        self.cfg, self.options, self.num_workers, sockets = self._reload_from
+        failed, restore = self.cfg, self._reload_from
         self._reload_from = None
+        self.cfg, self.options, self.num_workers = restore.cfg, restore.options, \
+            restore.num_workers
         try:
-            reconfigure_logging(failed, self.cfg)
+            if self.read_options is not None:  # logging was set up from the settings
+                reconfigure_logging(failed, self.cfg)
         except ConfigError as error:  # the old log file cannot be reopened: keep the new
             error_log.error("keeping the new logging settings: %s", error)
-        self.listeners.adopt(sockets, self.cfg.bind)
+        self.listeners.adopt(restore.sockets)
         self.listeners.drop_unused(self.unlink_sockets)
         now = time.monotonic()
+        failed_workers = restore.of_failed_reloads(self.workers.values())
         for worker in self.workers.values():
-            if worker.generation == self.generation:
+            if worker in failed_workers:
                 self._stop_worker(worker, signal.SIGQUIT, now)
             else:
                 worker.outdated = False
@@ -473,23 +471,3 @@ def workers_wanted(cfg: Config, options: dict) -> int:
     if "workers" not in options and os.environ.get("WEB_CONCURRENCY", "").isdigit():
         return max(1, int(os.environ["WEB_CONCURRENCY"]))
     return max(1, cfg.workers)
-
-
-def in_terminal_foreground() -> bool:
-    """True if this process group owns the foreground of its controlling terminal."""
-    try:
-        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
-    except OSError:
-        return False
-    try:
-        return os.tcgetpgrp(fd) == os.getpgrp()
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-
-
-def describe_status(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"killed by signal {os.WTERMSIG(status)}"
-    return f"exit code {os.waitstatus_to_exitcode(status)}"

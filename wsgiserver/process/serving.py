@@ -164,8 +164,8 @@ def serve(app: Optional[Callable] = None, **options: Any) -> None:
     _check_app(app)
     cfg = Config.from_options(**options)
     if threading.current_thread() is not threading.main_thread():
-        # Signals reach only the main thread: no master here, one server in this one.
-        setup_logging(cfg)
+        # Signals reach only the main thread: no master here, one server in this one,
+        # and the embedding program's logging left as it is (as WSGIServer leaves it).
         WSGIServer(app, host=host, port=port, **options).serve_forever()
         return
     set_up(cfg)

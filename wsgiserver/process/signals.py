@@ -110,3 +110,17 @@ def nudge(fd: Optional[int]) -> None:
 
 def _wake_only(signum: int, frame: object) -> None:
     """SIGCHLD: the wake-up byte is all the master needs; it reaps every loop."""
+
+
+def in_terminal_foreground() -> bool:
+    """True if this process group owns the foreground of its controlling terminal."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDONLY | os.O_NOCTTY)
+    except OSError:
+        return False
+    try:
+        return os.tcgetpgrp(fd) == os.getpgrp()
+    except OSError:
+        return False
+    finally:
+        os.close(fd)

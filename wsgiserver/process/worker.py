@@ -284,3 +284,10 @@ class BootErrors:
 
     def close(self) -> None:
         close_pipe(self.read_fd, self.write_fd)
+
+
+def describe_status(status: int) -> str:
+    """How a worker ended, from its wait status: 'exit code 3', 'killed by signal 9'."""
+    if os.WIFSIGNALED(status):
+        return f"killed by signal {os.WTERMSIG(status)}"
+    return f"exit code {os.waitstatus_to_exitcode(status)}"
