@@ -109,11 +109,15 @@ class ServerSpec:
     """How to start one server: ``build(port)`` returns its argv.
 
     ``command``, if set, is shown in reports instead of the argv built for port 0.
+    ``env`` is added to the environment and ``cwd`` (default: the repository
+    root) is the folder it runs in.
     """
 
     name: str
     build: Callable[[int], list[str]]
     command: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Optional[Path] = None
 
 
 class ServerError(RuntimeError):
@@ -128,11 +132,11 @@ class RunningServer:
         self.port = port
         self.argv = pinned(cpu, spec.build(port))
         self.log_path = log_path
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        env = dict(os.environ, PYTHONUNBUFFERED="1", **spec.env)
         self._log = open(log_path, "wb")  # closed in stop()
-        self.proc = subprocess.Popen(self.argv, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(self.argv, cwd=spec.cwd or REPO_ROOT, env=env,
+                                     stdin=subprocess.DEVNULL, stdout=self._log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
 
     def log_text(self) -> str:
         try:
@@ -206,13 +210,14 @@ def ours_spec(name: str, app: Optional[str], extra: tuple[str, ...] = ()) -> Ser
     return ServerSpec(name, build)
 
 
-def gunicorn_spec(name: str, app: str, threads: int) -> ServerSpec:
-    """``gunicorn -k gthread --threads N -w 1 -b 127.0.0.1:PORT APP``."""
+def gunicorn_spec(name: str, app: str, threads: int, workers: int = 1,
+                  extra: tuple[str, ...] = ()) -> ServerSpec:
+    """``gunicorn -k gthread --threads N -w WORKERS [EXTRA...] -b 127.0.0.1:PORT APP``."""
     quiet = ["--no-control-socket"] if _gunicorn_has_control_socket() else []
 
     def build(port: int) -> list[str]:
         return [sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", str(threads),
-                "-w", "1", *quiet, "-b", f"{HOST}:{port}", app]
+                "-w", str(workers), *quiet, *extra, "-b", f"{HOST}:{port}", app]
 
     return ServerSpec(name, build)
 
@@ -342,15 +347,18 @@ def parse_wrk(output: str) -> WrkResult:
                      latency, socket_errors, int(non_ok.group(1)) if non_ok else 0)
 
 
-def wrk_argv(url: str, opts: argparse.Namespace, duration: int) -> list[str]:
+def wrk_argv(url: str, opts: argparse.Namespace, duration: int,
+             extra: tuple[str, ...] = ()) -> list[str]:
+    """wrk's command line; ``extra`` options (e.g. ``-H "Connection: close"``) go last."""
     return pinned(opts.wrk_cpu, ["wrk", "--latency", f"-t{opts.wrk_threads}",
                                  f"-c{opts.connections}", f"-d{duration}s",
-                                 f"--timeout={opts.wrk_timeout:g}s", url])
+                                 f"--timeout={opts.wrk_timeout:g}s", *extra, url])
 
 
-def run_wrk(url: str, opts: argparse.Namespace, duration: int) -> WrkResult:
+def run_wrk(url: str, opts: argparse.Namespace, duration: int,
+            extra: tuple[str, ...] = ()) -> WrkResult:
     """Run wrk against ``url`` for ``duration`` seconds (hard-bounded)."""
-    argv = wrk_argv(url, opts, duration)
+    argv = wrk_argv(url, opts, duration, extra)
     try:
         proc = run_quiet(argv, timeout=duration + opts.wrk_timeout + 30)
     except subprocess.TimeoutExpired as exc:
@@ -374,7 +382,8 @@ def _busy_ticks() -> int:
 
 
 def _group_ticks(pgid: int) -> int:
-    """CPU ticks used so far by the live processes of a process group."""
+    """CPU ticks used so far by the live processes of a process group, with the
+    children they have reaped (a master's workers that exited: HUP, --max-requests)."""
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -382,7 +391,7 @@ def _group_ticks(pgid: int) -> int:
         except (OSError, IndexError):
             continue
         if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += sum(map(int, fields[11:15]))  # utime, stime, cutime, cstime
     return total
 
 
@@ -395,7 +404,8 @@ def _sample(pgid: int) -> tuple[float, ...]:
     return _busy_ticks(), _group_ticks(pgid), _children_ticks(), time.monotonic()
 
 
-def run_wrk_measured(server: RunningServer, url: str, opts: argparse.Namespace) -> WrkResult:
+def run_wrk_measured(server: RunningServer, url: str, opts: argparse.Namespace,
+                     extra: tuple[str, ...] = ()) -> WrkResult:
     """The measured wrk run, noting how much CPU anything else used meanwhile.
 
     other = machine busy ticks - server's process group - wrk, as % of one core.
@@ -404,7 +414,7 @@ def run_wrk_measured(server: RunningServer, url: str, opts: argparse.Namespace) 
     builds, hypervisor steal) shows up here and makes the figures suspect.
     """
     start = _sample(server.proc.pid)
-    result = run_wrk(url, opts, opts.duration)
+    result = run_wrk(url, opts, opts.duration, extra)
     busy, group, wrk, wall = map(operator.sub, _sample(server.proc.pid), start)
     result.other_cpu_pct = max(0.0, 100 * (busy - group - wrk) / (wall * CLK_TCK))
     return result
@@ -533,6 +543,8 @@ class Ratio:
 
 
 def compute_ratios(ratios: list[Ratio], rows: list[Row]) -> list[Ratio]:
+    if not ratios:  # rows may then be another kind of row (bench/lifecycle.py's)
+        return ratios
     by_key = {(r.server, r.target): r for r in rows}
     for ratio in ratios:
         num = by_key.get((ratio.numerator, ratio.target))
@@ -685,11 +697,13 @@ def common_settings(opts: argparse.Namespace) -> dict[str, object]:
 
 def make_report(opts: argparse.Namespace, scenario: str, title: str,
                 specs: list[ServerSpec], rows: list[Row], ratios: list[Ratio],
-                settings: dict[str, object], info: dict[str, object]) -> Report:
-    """Assemble, print and save a scenario's report."""
-    report = Report(scenario, title, {**common_settings(opts), **settings},
-                    {spec.name: command_line(spec) for spec in specs}, rows,
-                    compute_ratios(ratios, rows), {**opts.machine_info, **info})
+                settings: dict[str, object], info: dict[str, object],
+                report_class: type[Report] = Report) -> Report:
+    """Assemble, print and save a scenario's report (``report_class``: a subclass
+    of Report with its own table)."""
+    report = report_class(scenario, title, {**common_settings(opts), **settings},
+                          {spec.name: command_line(spec) for spec in specs}, rows,
+                          compute_ratios(ratios, rows), {**opts.machine_info, **info})
     report.save()
     return report
 
