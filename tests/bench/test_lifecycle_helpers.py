@@ -1,5 +1,5 @@
-"""bench/lifecycle.py's pure helpers and bench/common.py's additions for it: no
-server, no wrk, no timing."""
+"""The pure helpers of bench/lifecycle.py and bench/lifecycle_probe.py, and
+bench/common.py's additions for them: no server, no wrk, no timing."""
 
 from __future__ import annotations
 
@@ -10,35 +10,36 @@ from pathlib import Path
 
 import pytest
 
-from bench import common, lifecycle
-from bench.lifecycle import Outcome, Sample
+from bench import common, lifecycle, lifecycle_probe
+from bench.lifecycle import Outcome
+from bench.lifecycle_probe import Sample
 
 
 def test_parse_body():
-    assert lifecycle.parse_body(b"v1 1234") == ("v1", 1234)
-    assert lifecycle.parse_body(b"v2 7\n") == ("v2", 7)
-    assert lifecycle.parse_body(b"Hello, World!") is None
-    assert lifecycle.parse_body(b"v1 abc") is None
-    assert lifecycle.parse_body(b"") is None
+    assert lifecycle_probe.parse_body(b"v1 1234") == ("v1", 1234)
+    assert lifecycle_probe.parse_body(b"v2 7\n") == ("v2", 7)
+    assert lifecycle_probe.parse_body(b"Hello, World!") is None
+    assert lifecycle_probe.parse_body(b"v1 abc") is None
+    assert lifecycle_probe.parse_body(b"") is None
 
 
 def test_parse_stat_with_a_name_holding_parentheses():
     text = "4242 (python3 (x) y) S 17 4200 4200 0 -1 4194560 " + "0 " * 40
-    assert lifecycle.parse_stat(text) == ("S", 17, 4200)
+    assert lifecycle_probe.parse_stat(text) == ("S", 17, 4200)
 
 
 def test_process_table_knows_this_process():
-    table = lifecycle.process_table()
+    table = lifecycle_probe.process_table()
     state, ppid, pgid = table[os.getpid()]
     assert ppid == os.getppid() and pgid == os.getpgrp()
-    assert os.getpid() in lifecycle.children(os.getppid(), table)
-    assert lifecycle.parent_of(os.getpid()) == os.getppid()
-    assert lifecycle.alive(os.getpid())
+    assert os.getpid() in lifecycle_probe.children(os.getppid(), table)
+    assert lifecycle_probe.parent_of(os.getpid()) == os.getppid()
+    assert lifecycle_probe.alive(os.getpid())
 
 
 def test_a_missing_process_has_no_parent():
-    assert lifecycle.parent_of(0) == 0
-    assert not lifecycle.alive(0)
+    assert lifecycle_probe.parent_of(0) == 0
+    assert not lifecycle_probe.alive(0)
 
 
 def test_written_app_answers_its_version_and_marks_loaded(tmp_path: Path):
@@ -49,7 +50,7 @@ def test_written_app_answers_its_version_and_marks_loaded(tmp_path: Path):
     exec(compile(source, namespace["__file__"], "exec"), namespace)
     seen = []
     body = namespace["application"]({}, lambda status, headers: seen.append((status, headers)))
-    assert lifecycle.parse_body(b"".join(body)) == ("v2", os.getpid())
+    assert lifecycle_probe.parse_body(b"".join(body)) == ("v2", os.getpid())
     assert seen[0][0] == "200 OK"
     assert (tmp_path / f"loaded-{os.getpid()}").exists()
     assert not list(tmp_path.glob(".*.tmp"))
@@ -62,20 +63,20 @@ def samples(*items: tuple[float, str]) -> list[Sample]:
 
 def test_new_code_summary():
     got = samples((1.0, "v1"), (2.0, "v1"), (2.5, ""), (2.7, "v2"), (2.8, "v1"), (3.0, "v2"))
-    latency, old_after = lifecycle.new_code_summary(got, signalled=2.2)
+    latency, old_after = lifecycle_probe.new_code_summary(got, signalled=2.2)
     assert latency == pytest.approx(0.5)
     assert old_after == 1
 
 
 def test_new_code_summary_before_the_signal_does_not_count():
-    latency, old_after = lifecycle.new_code_summary(samples((1.0, "v2"), (2.0, "v1")), 1.5)
+    latency, old_after = lifecycle_probe.new_code_summary(samples((1.0, "v2"), (2.0, "v1")), 1.5)
     assert latency is None and old_after == 0
 
 
 def test_probe_errors():
     got = samples((1.0, ""), (2.0, "v1"), (3.0, ""))
     got.append(Sample(4.0, error="status 502"))
-    assert lifecycle.probe_errors(got) == {"ConnectionRefusedError": 2, "status 502": 1}
+    assert lifecycle_probe.probe_errors(got) == {"ConnectionRefusedError": 2, "status 502": 1}
 
 
 def outcome(**changes) -> Outcome:
