@@ -169,6 +169,7 @@ class Arbiter:
         return self.exit_code
 
     def _supervise(self) -> None:
+        self._manage_workers(time.monotonic())  # the first workers now, not after a wait
         while True:
             for signum in self.signals.wait(LOOP_WAIT):
                 self._dispatch(signum)
