@@ -44,6 +44,8 @@ class Load:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+        # pytest shows this with a failure (and with -rP): what the load saw in all
+        print(f"load on port {self.port}: {self.ok} answered, {len(self.failures)} failed")
 
     @property
     def done(self) -> int:
