@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -280,3 +281,43 @@ def test_capture_output_turned_off_gives_fds_1_and_2_back(tmp_path):
     assert "captured" in path.read_text() and "captured" not in result.stdout
     assert "released" in result.stdout and "released" not in path.read_text()
     assert "stderr is back" in result.stderr
+
+
+def test_handlers_others_added_stay_through_a_new_set_up(tmp_path, our_loggers):
+    """A hook's handler, or the statsd error counter, on our error log."""
+    log.setup_logging(Config.from_options())
+    theirs = logging.NullHandler()
+    log.error_log.addHandler(theirs)
+    dict_config = {"handlers": {
+        "console": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout"},
+        "error_console": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}}}
+    for options in ({"errorlog": str(tmp_path / "a.log")}, {"logconfig_dict": dict_config},
+                    {}):
+        log.setup_logging(Config.from_options(**options))
+        assert log.error_log.handlers.count(theirs) == 1, options
+
+
+def test_a_reload_that_changes_nothing_of_logging_leaves_it_alone(our_loggers):
+    """Not even a syslog that has gone away fails it."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        options = {"syslog": True, "syslog_addr": f"tcp://127.0.0.1:{listener.getsockname()[1]}"}
+        log.setup_logging(Config.from_options(**options))
+    handlers = list(log.error_log.handlers)
+    log.reconfigure_logging(Config.from_options(**options),
+                            Config.from_options(workers=3, **options))
+    assert log.error_log.handlers == handlers
+
+
+def test_an_edited_logging_config_file_is_read_again(tmp_path, our_loggers):
+    config_file = tmp_path / "logging.json"
+
+    def write(level: str) -> None:
+        config_file.write_text(json.dumps({"version": 1, "disable_existing_loggers": False,
+                                           "loggers": {"wsgiserver.error": {"level": level}}}))
+    write("WARNING")
+    config = Config.from_options(logconfig_json=str(config_file))
+    log.setup_logging(config)
+    assert log.error_log.level == logging.WARNING
+    write("DEBUG")
+    log.reconfigure_logging(config, Config.from_options(logconfig_json=str(config_file)))
+    assert log.error_log.level == logging.DEBUG

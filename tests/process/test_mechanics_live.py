@@ -240,3 +240,17 @@ def test_when_ready_runs_in_the_daemon_once_its_pidfile_is_written(tmp_path):
         assert hook_pid == pid_in_file == str(read_pid(pidfile))  # the detached master
     finally:
         kill_by_pidfile(pidfile)
+
+
+def test_daemon_with_capture_output_lets_its_caller_see_the_end_of_output(tmp_path):
+    """The daemon keeps no copy of the caller's stdout or stderr (a pipe here: `$(...)`
+    or ssh would wait forever), --capture-output or not."""
+    port, pidfile, errors = free_port(), tmp_path / "app.pid", tmp_path / "error.log"
+    try:
+        result = run_cli(serve_args(port, "-D", "-p", str(pidfile), "--capture-output",
+                                    "--error-logfile", str(errors)), timeout=20)
+        assert result.returncode == 0, result.stderr  # run_cli read both pipes to EOF
+        assert wait_until(lambda: read_pid(pidfile) is not None, 10)
+        assert get(port)
+    finally:
+        kill_by_pidfile(pidfile)

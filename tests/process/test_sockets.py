@@ -140,3 +140,24 @@ def test_a_socket_file_bound_anew_by_another_is_not_removed(held, tmp_path):
         other.bind(str(path))
         held.drop_unused(unlink=True)
         assert path.exists()
+
+
+def test_two_sockets_on_one_address_are_both_dropped_and_closed(held):
+    port = free_port()
+    twins = [bind_socket(parse_bind(f"127.0.0.1:{port}"), 16, reuse_port=True)
+             for _ in range(2)]  # --bind X --bind X --reuse-port
+    held.adopt(twins)
+    [kept] = switch(held, f"127.0.0.1:{port}")
+    held.drop_unused(unlink=True)
+    assert [is_open(sock) for sock in twins].count(True) == 1 and is_open(kept)
+    held.close_all(unlink=True)
+    assert not any(is_open(sock) for sock in twins)
+
+
+def test_a_unix_path_through_a_symlink_is_the_same_socket(held, tmp_path):
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+    [first] = switch(held, f"unix:{tmp_path / 'real' / 'app.sock'}")
+    assert switch(held, f"unix:{tmp_path / 'link' / 'app.sock'}") == [first]
+    held.drop_unused(unlink=True)
+    assert (tmp_path / "real" / "app.sock").exists() and is_open(first)

@@ -61,10 +61,12 @@ def setup_logging(config: Optional[Config] = None, **options: Any) -> None:
     """Configure our loggers from the settings (a Config, or options to make one).
 
     Raises ConfigError, one line, for a log file that cannot be opened, an
-    unreachable syslog or a logging config that does not load.
+    unreachable syslog or a logging config that does not load. Handlers others
+    put on our loggers (a hook's, the statsd error counter) stay.
     """
     if config is None:
         config = Config.from_options(**options)
+    foreign = _foreign_handlers()
     for logger in (error_log, access_log):
         _drop_our_handlers(logger)
         logger.propagate = False
@@ -73,6 +75,12 @@ def setup_logging(config: Optional[Config] = None, **options: Any) -> None:
         capture_output(config.errorlog)
     else:
         release_capture()
+    _add_our_handlers(config)
+    apply_logconfig(config)
+    _keep_foreign(foreign)
+
+
+def _add_our_handlers(config: Config) -> None:
     _add_handler(error_log, _stream_or_file(config.errorlog, sys.stderr),
                  logging.Formatter(ERROR_FORMAT, DATE_FORMAT))
     if config.access_logfile:
@@ -86,20 +94,50 @@ def setup_logging(config: Optional[Config] = None, **options: Any) -> None:
     has_logconfig = bool(config.logconfig_dict or config.logconfig_json or config.logconfig)
     wanted = config.access_logfile or access_to_syslog or has_logconfig
     access_log.setLevel(logging.INFO if wanted else OFF)
-    apply_logconfig(config)
-    for logger in (error_log, access_log):  # a logging config's too: a re-run replaces them
+
+
+def _foreign_handlers() -> dict[logging.Logger, list[logging.Handler]]:
+    return {logger: [h for h in logger.handlers if not getattr(h, _OURS, False)]
+            for logger in (error_log, access_log)}
+
+
+def _keep_foreign(foreign: dict[logging.Logger, list[logging.Handler]]) -> None:
+    """A logging config's handlers become ours (a re-run replaces them); the others'
+    are put back where the logging config's dictConfig took them off."""
+    for logger, theirs in foreign.items():
         for handler in logger.handlers:
-            setattr(handler, _OURS, True)
+            if handler not in theirs:
+                setattr(handler, _OURS, True)
+        for handler in theirs:
+            if handler not in logger.handlers:
+                logger.addHandler(handler)
+
+
+# What setup_logging reads from the settings.
+LOGGING_SETTINGS = ("log_level", "errorlog", "access_logfile", "capture_output", "logconfig",
+                    "logconfig_json", "logconfig_dict", "syslog", "syslog_addr",
+                    "syslog_prefix", "syslog_facility", "disable_redirect_access_to_syslog")
+
+
+def logging_differs(one: Config, other: Config) -> bool:
+    return any(getattr(one, name) != getattr(other, name) for name in LOGGING_SETTINGS)
 
 
 def reconfigure_logging(old: Config, new: Config) -> None:
-    """HUP: set the loggers up again from `new` (as gunicorn builds its logger again:
-    a logging config file that was edited is read again too); on ConfigError `old`'s
-    set-up is back and the error raised."""
+    """HUP: set the loggers up again from `new` if a logging setting changed or a
+    logging config file is named (it may have been edited; gunicorn builds its logger
+    again at every HUP). Otherwise nothing is touched, so a syslog that is down does
+    not fail a reload that changes nothing of logging. On ConfigError `old`'s set-up
+    is put back as far as it can be, and the error raised."""
+    if not logging_differs(old, new) and not (new.logconfig or new.logconfig_json):
+        return
     try:
         setup_logging(new)
     except ConfigError:
-        setup_logging(old)
+        try:
+            setup_logging(old)
+        except ConfigError:  # (its syslog is gone too): the first error is the one to tell
+            pass
         raise
 
 
@@ -202,6 +240,25 @@ def capture_output(path: str) -> None:
         reconfigure(line_buffering=True)
 
 
+def rebase_original_output() -> None:
+    """fds 1 and 2 as they are now become what a release gives back (a daemon has just
+    pointed them away from the terminal): the copies kept of the caller's terminal or
+    pipe are closed, so nothing holds them open."""
+    with _capture:
+        for fd in _saved_fds:
+            os.close(fd)
+        _saved_fds[:] = [os.dup(sys.stdout.fileno()), os.dup(sys.stderr.fileno())] \
+            if _captured else []
+
+
+def forget_original_output() -> None:
+    """In a worker: it never gives fds 1 and 2 back, so it keeps no copies."""
+    with _capture:
+        for fd in _saved_fds:
+            os.close(fd)
+        _saved_fds.clear()
+
+
 def release_capture() -> None:
     """Give fds 1 and 2 back what they were before --capture-output (a HUP turned it
     off, or a reload that turned it on was reverted)."""
@@ -210,8 +267,9 @@ def release_capture() -> None:
             return
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
-        os.dup2(_saved_fds[0], sys.stdout.fileno())
-        os.dup2(_saved_fds[1], sys.stderr.fileno())
+        if _saved_fds:  # (a worker keeps none: its fds 1 and 2 stay on the log file)
+            os.dup2(_saved_fds[0], sys.stdout.fileno())
+            os.dup2(_saved_fds[1], sys.stderr.fileno())
         old = _captured[1]
         _captured.clear()
     old.close()

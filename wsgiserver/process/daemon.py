@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Optional
 
+from ..observe.log import rebase_original_output
 from .upgrade import FDS_VARIABLE
 
 
@@ -28,6 +29,7 @@ def daemonize(output: Optional[str] = None) -> None:
     if os.fork():
         os._exit(0)  # the session leader goes, so no terminal can ever be acquired
     redirect_stdio(output)
+    rebase_original_output()  # the copies --capture-output kept would hold the terminal
 
 
 def redirect_stdio(output: Optional[str]) -> None:

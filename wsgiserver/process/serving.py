@@ -20,7 +20,7 @@ from typing import Any, Callable, Optional
 from ..errors import ConfigError
 from ..net.listeners import bind_socket, parse_bind, url_for
 from ..net.loop import EventLoop
-from ..observe.log import setup_logging
+from ..observe.log import logging_differs, setup_logging
 from ..observe.prometheus import bind_endpoint
 from ..server import WSGIServer, _check_app
 from ..settings import Config, default_port
@@ -165,7 +165,9 @@ def serve(app: Optional[Callable] = None, **options: Any) -> None:
     cfg = Config.from_options(**options)
     if threading.current_thread() is not threading.main_thread():
         # Signals reach only the main thread: no master here, one server in this one,
-        # and the embedding program's logging left as it is (as WSGIServer leaves it).
+        # and the embedding program's logging left as it is unless asked otherwise.
+        if logging_differs(cfg, Config.from_options()):
+            setup_logging(cfg)
         WSGIServer(app, host=host, port=port, **options).serve_forever()
         return
     set_up(cfg)

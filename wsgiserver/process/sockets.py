@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import socket
+from typing import Optional
 
 from ..errors import ConfigError
 from ..net.listeners import bind_socket, parse_bind
@@ -29,14 +30,15 @@ class MasterSockets:
 
     def __init__(self) -> None:
         self.current: list[socket.socket] = []
-        self._held: dict[Key, socket.socket] = {}  # current ones too
+        self._held: list[socket.socket] = []  # every socket still open here, current too
         self._files: dict[socket.socket, tuple[int, int]] = {}  # a Unix socket's file
 
     def adopt(self, sockets: list[socket.socket]) -> None:
         """From now on the workers serve `sockets`."""
         self.current = list(sockets)
         for sock in sockets:
-            self._held.setdefault(key_of_socket(sock), sock)
+            if sock not in self._held:
+                self._held.append(sock)
             if sock.family == socket.AF_UNIX and sock not in self._files:
                 self._files[sock] = file_identity(sock.getsockname())
 
@@ -48,11 +50,11 @@ class MasterSockets:
         try:
             for bind in binds:
                 address = parse_bind(bind)
-                sock = self._held.get(key_of_address(address))
+                sock = self._find(key_of_address(address))
                 if sock is None:
                     sock = bind_socket(address, backlog, reuse_port)
                     fresh.append(sock)
-                    self._held[key_of_socket(sock)] = sock
+                    self._held.append(sock)
                 if sock not in chosen:
                     chosen.append(sock)
         except ConfigError:
@@ -73,12 +75,18 @@ class MasterSockets:
             sock.close()
 
     def close_all(self, unlink: bool) -> None:
-        for sock in {*self.current, *self._held.values()}:
+        for sock in [*self._held, *(s for s in self.current if s not in self._held)]:
             self._close(sock, unlink)
         self.current = []
 
+    def _find(self, key: Key) -> Optional[socket.socket]:
+        for sock in self._held:
+            if sock.fileno() != -1 and key_of_socket(sock) == key:
+                return sock
+        return None
+
     def _unused(self) -> list[socket.socket]:
-        return [sock for sock in self._held.values() if sock not in self.current]
+        return [sock for sock in self._held if sock not in self.current]
 
     def _close(self, sock: socket.socket, unlink: bool) -> None:
         identity = self._files.get(sock)
@@ -88,7 +96,8 @@ class MasterSockets:
         sock.close()
 
     def _forget(self, sock: socket.socket) -> None:
-        self._held = {key: held for key, held in self._held.items() if held is not sock}
+        if sock in self._held:
+            self._held.remove(sock)
         self._files.pop(sock, None)
 
 
@@ -114,7 +123,7 @@ def key_of_address(address: tuple) -> Key:
 
 def normal_path(path: object) -> str:
     text = path.decode() if isinstance(path, bytes) else str(path)
-    return os.path.normpath(os.path.abspath(text))
+    return os.path.realpath(text)  # /var/run/a.sock and /run/a.sock are one file
 
 
 def file_identity(path: object) -> tuple[int, int]:

@@ -30,7 +30,7 @@ import traceback
 from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from ..errors import ConfigError
-from ..observe.log import reopen_log_files
+from ..observe.log import forget_original_output, reopen_log_files
 from ..settings import Config
 from .scoreboard import BOOTING, READY, RETIRING, STOPPING, Slot
 from .signals import SignalQueue, close_pipe, nudge
@@ -113,6 +113,7 @@ class Worker:
         self._master_wake = arbiter.signals.write_fd
         arbiter.signals.forget_in_child()
         arbiter.forget_in_child()
+        forget_original_output()
         self._install_signals(arbiter)
         signal.pthread_sigmask(signal.SIG_SETMASK, self.signal_mask)  # blocked over fork
         arbiter.call_hook("post_fork", arbiter, self)
