@@ -309,7 +309,7 @@ class Arbiter:
             return
         if self._reload_from is None:
             self._reload_from = hup.Restore(self.cfg, self.options, self.num_workers,
-                                        self.sockets, self.generation)
+                                            self.sockets, self.generation)
         if sockets is not None:
             self.listeners.adopt(sockets)
             error_log.info("listening at %s from now on", ", ".join(map(url_for, sockets)))
@@ -328,8 +328,8 @@ class Arbiter:
                         "the old workers keep serving", line)
         failed, restore = self.cfg, self._reload_from
         self._reload_from = None
-        self.cfg, self.options, self.num_workers = restore.cfg, restore.options, \
-            restore.num_workers
+        self.cfg, self.options = restore.cfg, restore.options
+        self._set_num_workers(restore.num_workers)  # nworkers_changed says so too
         try:
             if self.read_options is not None:  # logging was set up from the settings
                 reconfigure_logging(failed, self.cfg)
