@@ -29,6 +29,34 @@ def _connect_refused(port: int) -> bool:
     return False
 
 
+def term_under_kept_alive_clients(server, port: int, started) -> list[str]:
+    """CLIENTS connections kept alive once, each then mid-way through a /slow request
+    (`started` appears once one reached the app) when the server gets SIGTERM; each
+    finishes as `_finish` says. Returns the failures; checks that a connection
+    attempt is then refused, never accepted and reset (`_connect_refused`)."""
+    clients = [Client("127.0.0.1", port) for _ in range(CLIENTS)]
+    try:
+        for client in clients:  # each connection kept alive once
+            response = client.request("/")
+            assert response.status == 200 and not response.closes
+        for client in clients:
+            client.send(make_request("/slow"))
+        assert wait_until(started.exists, 10), "no /slow request reached the app"
+        server.signal(signal.SIGTERM)
+        failures: list[str] = []
+        readers = [threading.Thread(target=_finish, args=(c, failures)) for c in clients]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(20)
+        assert not any(reader.is_alive() for reader in readers)
+        assert wait_until(lambda: _connect_refused(port), 10)
+        return failures
+    finally:
+        for client in clients:
+            client.close()
+
+
 def _finish(client: Client, failures: list) -> None:
     """Read the in-flight /slow response, then send requests on the same connection
     until a response says close: each must be answered."""
@@ -53,27 +81,9 @@ def test_sigterm_loses_no_request_of_kept_alive_clients(tmp_path):
             "--static-root", str(tmp_path)]
     with server_process(args, env={"STARTED_FILE": str(started)}) as server:
         server.wait_for_port(port)
-        clients = [Client("127.0.0.1", port) for _ in range(CLIENTS)]
-        try:
-            for client in clients:  # each connection kept alive once
-                response = client.request("/")
-                assert response.status == 200 and not response.closes
-            for client in clients:
-                client.send(make_request("/slow"))
-            assert wait_until(started.exists, 10), "no /slow request reached the app"
-            server.signal(signal.SIGTERM)
-            failures: list = []
-            readers = [threading.Thread(target=_finish, args=(c, failures)) for c in clients]
-            for reader in readers:
-                reader.start()
-            for reader in readers:
-                reader.join(20)
-            assert wait_until(lambda: _connect_refused(port), 10)
-            assert failures == [], f"{len(failures)} of {CLIENTS} clients lost a request"
-            assert server.wait(15) == 0
-        finally:
-            for client in clients:
-                client.close()
+        failures = term_under_kept_alive_clients(server, port, started)
+        assert failures == [], f"{len(failures)} of {CLIENTS} clients lost a request"
+        assert server.wait(15) == 0
         assert "Traceback" not in server.stderr_text
 
 

@@ -11,18 +11,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import threading
 
 import pytest
 
 from tests.helpers import Client, children_of, free_port, make_request, server_process, wait_until
-from tests.net.test_graceful_stop import _connect_refused, _finish
+from tests.net.test_graceful_stop import CLIENTS, term_under_kept_alive_clients
 from tests.process.loadgen import Load, alive
 from tests.process.test_arbiter import QUIET, wait_for_workers, wait_ready
 from wsgiserver.testing import live_server
-
-CLIENTS = 50
-
 
 # -- 1. SIGTERM while 50 kept-alive clients are mid-request --
 
@@ -36,30 +32,9 @@ def test_term_under_50_kept_alive_clients_loses_nothing(tmp_path, workers):
     with server_process(args, env={"STARTED_FILE": str(started), **QUIET}) as server:
         wait_ready(server, port)
         wait_for_workers(server, workers)
-        clients = [Client("127.0.0.1", port) for _ in range(CLIENTS)]
-        try:
-            for client in clients:  # each connection kept alive once
-                response = client.request("/")
-                assert response.status == 200 and not response.closes
-            for client in clients:
-                client.send(make_request("/slow"))
-            assert wait_until(started.exists, 10), "no /slow request reached the app"
-            server.signal(signal.SIGTERM)
-            failures: list = []
-            readers = [threading.Thread(target=_finish, args=(c, failures)) for c in clients]
-            for reader in readers:
-                reader.start()
-            for reader in readers:
-                reader.join(20)
-            assert not any(reader.is_alive() for reader in readers)
-            # Refused once the listeners are closed; an attempt that connects before
-            # must be answered (_connect_refused asserts it), never reset.
-            assert wait_until(lambda: _connect_refused(port), 10)
-            assert failures == [], f"{len(failures)} of {CLIENTS} clients failed: {failures[:3]}"
-            assert server.wait(15) == 0
-        finally:
-            for client in clients:
-                client.close()
+        failures = term_under_kept_alive_clients(server, port, started)
+        assert failures == [], f"{len(failures)} of {CLIENTS} clients failed: {failures[:3]}"
+        assert server.wait(15) == 0
         assert "Traceback" not in server.stderr_text
 
 
