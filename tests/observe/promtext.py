@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 import re
+import urllib.error
+import urllib.request
 
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -68,3 +70,19 @@ def _check_histograms(types: dict[str, str], samples: dict) -> None:
         assert counts == sorted(counts), f"{family}: buckets go down"
         assert samples[(family + "_count", ())] == buckets[-1][1]
         assert (family + "_sum", ()) in samples
+
+
+def fetch(url: str) -> tuple[int, bytes]:
+    """(status, body) of a GET, an error status too."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def scrape(port: int) -> dict:
+    """The samples of 127.0.0.1:`port`/metrics, read strictly."""
+    status, body = fetch(f"http://127.0.0.1:{port}/metrics")
+    assert status == 200
+    return parse_strict(body.decode())

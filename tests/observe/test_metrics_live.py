@@ -2,13 +2,11 @@
 on a port of its own; a bad bind is one line and exit 2."""
 
 import socket
-import urllib.error
-import urllib.request
 
 import pytest
 
 from tests.helpers import free_port, port_open, run_cli, wait_until
-from tests.observe.promtext import parse_strict
+from tests.observe.promtext import fetch, scrape
 from wsgiserver.testing import live_server
 
 P = "wsgiserver_"
@@ -18,20 +16,6 @@ def app(environ, start_response):
     status = "404 Not Found" if environ["PATH_INFO"] == "/missing" else "200 OK"
     start_response(status, [("Content-Type", "text/plain")])
     return [b"app\n"]
-
-
-def fetch(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-def scrape(port):
-    status, body = fetch(f"http://127.0.0.1:{port}/metrics")
-    assert status == 200
-    return parse_strict(body.decode())
 
 
 def test_the_page_counts_the_requests_sent():

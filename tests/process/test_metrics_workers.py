@@ -4,29 +4,13 @@ counting across a restart; statsd gets every request and gunicorn.workers."""
 import os
 import signal
 import socket
-import urllib.error
-import urllib.request
 
 import pytest
 
 from tests.helpers import children_of, free_port, server_process, wait_until
-from tests.observe.promtext import parse_strict
+from tests.observe.promtext import fetch, scrape
 
 P = "wsgiserver_"
-
-
-def fetch(url):
-    try:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-def scrape(port):
-    status, body = fetch(f"http://127.0.0.1:{port}/metrics")
-    assert status == 200
-    return parse_strict(body.decode())
 
 
 def requests_2xx(port):
