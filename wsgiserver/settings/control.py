@@ -6,17 +6,10 @@ from typing import Any
 
 from ..errors import ConfigError
 from .base import CONTROL, Setting
-from .validators import boolean, text_value
+from .validators import boolean, one_of, text_value
 
 RELOAD_ENGINES = ("auto", "poll", "inotify")
-
-
-def reload_engine(text: Any) -> str:
-    engine = str(text).strip().lower()
-    if engine not in RELOAD_ENGINES:
-        raise ConfigError(f"reload engine must be one of {', '.join(RELOAD_ENGINES)}, "
-                          f"got {text!r}")
-    return engine
+reload_engine = one_of("reload engine", RELOAD_ENGINES)
 
 
 class FileMode(int):

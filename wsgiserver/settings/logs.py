@@ -8,7 +8,7 @@ from typing import Any, Optional, Union
 
 from ..errors import ConfigError
 from .base import LOGGING, Setting
-from .validators import LOG_LEVELS, boolean, log_level, text_value
+from .validators import LOG_LEVELS, boolean, log_level, one_of, text_value
 
 DEFAULT_ACCESS_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'
 
@@ -71,12 +71,7 @@ def _host_and_port(rest: str) -> tuple[str, str]:
     return host.lower(), port if sep else "514"
 
 
-def syslog_facility(value: Any) -> str:
-    name = str(value).strip().lower()
-    if name not in SYSLOG_FACILITIES:
-        raise ConfigError(f"unknown syslog facility {value!r}: expected one of "
-                          f"{', '.join(SYSLOG_FACILITIES)}")
-    return name
+syslog_facility = one_of("syslog facility", SYSLOG_FACILITIES)
 
 
 def existing_file(value: Any) -> str:

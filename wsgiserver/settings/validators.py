@@ -5,7 +5,7 @@ ConfigError saying what was expected."""
 from __future__ import annotations
 
 import importlib
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 from ..errors import ConfigError
 
@@ -24,11 +24,21 @@ def non_negative_int(text: Any) -> int:
     return value
 
 
-def log_level(text: Any) -> str:
-    level = str(text).lower()
-    if level not in LOG_LEVELS:
-        raise ConfigError(f"log level must be one of {', '.join(LOG_LEVELS)}, got {text!r}")
-    return level
+def one_of(what: str, choices: Iterable[str], strip: bool = True) -> Callable[[Any], str]:
+    """A validator for a name from `choices`, in any case (and with blanks around it,
+    unless `strip` is False); `what` names it in the error."""
+    allowed = tuple(choices)
+
+    def validate(value: Any) -> str:
+        text = str(value).lower()
+        name = text.strip() if strip else text
+        if name not in allowed:
+            raise ConfigError(f"{what} must be one of {', '.join(allowed)}, got {value!r}")
+        return name
+    return validate
+
+
+log_level = one_of("log level", LOG_LEVELS, strip=False)
 
 
 def text_value(text: Any) -> str:
