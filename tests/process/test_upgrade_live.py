@@ -96,6 +96,17 @@ def upgrade_server(port, pidfile):
                           env={"MECH_MARK": str(folder / "pre_exec")})
 
 
+def upgrade_to_new_master(server, pidfile, old: int) -> int:
+    """USR2 to the master `old`: the new master's pid, once it wrote PIDFILE.2 and its
+    two workers run."""
+    second = f"{pidfile}.2"
+    server.signal(signal.SIGUSR2)
+    assert wait_until(lambda: read_pid(second) not in (None, old), 20), server.stderr_text
+    new = read_pid(second)
+    assert wait_until(lambda: len(children_of_any(new)) == 2, 20), server.stderr_text
+    return new
+
+
 def test_usr2_upgrade_under_load_then_term_loses_no_request(tmp_path):
     port, pidfile = free_port(), tmp_path / "app.pid"
     second = tmp_path / "app.pid.2"
@@ -167,10 +178,7 @@ def test_new_master_that_dies_leaves_the_old_one_serving(tmp_path):
             server.wait_for_port(port)
             old = server.proc.pid
             assert wait_until(lambda: read_pid(pidfile) == old)
-            server.signal(signal.SIGUSR2)
-            assert wait_until(lambda: read_pid(second) not in (None, old), 20)
-            new = read_pid(second)
-            assert wait_until(lambda: len(children_of_any(new)) == 2, 20)
+            new = upgrade_to_new_master(server, pidfile, old)
             for victim in [*children_of_any(new), new]:
                 signal_quietly(victim, signal.SIGKILL)
             assert server.wait_for_stderr(f"new master {new} exited", 10), server.stderr_text
@@ -209,10 +217,7 @@ def test_winch_then_term_on_a_unix_socket_leaves_the_new_master_serving(tmp_path
             assert wait_until(lambda: read_pid(pidfile) == server.proc.pid, 10)
             old = server.proc.pid
             assert wait_until(lambda: len(children_of_any(old)) == 2, 10)
-            server.signal(signal.SIGUSR2)
-            assert wait_until(lambda: read_pid(f"{pidfile}.2") not in (None, old), 20)
-            new = read_pid(f"{pidfile}.2")
-            assert wait_until(lambda: len(children_of_any(new)) == 2, 20)
+            new = upgrade_to_new_master(server, pidfile, old)
             new_workers = set(children_of_any(new))
 
             server.signal(signal.SIGWINCH)
@@ -240,10 +245,7 @@ def test_workers_of_a_killed_new_master_stop_by_themselves(tmp_path):
             server.wait_for_port(port)
             old = server.proc.pid
             assert wait_until(lambda: read_pid(pidfile) == old)
-            server.signal(signal.SIGUSR2)
-            assert wait_until(lambda: read_pid(f"{pidfile}.2") not in (None, old), 20)
-            new = read_pid(f"{pidfile}.2")
-            assert wait_until(lambda: len(children_of_any(new)) == 2, 20)
+            new = upgrade_to_new_master(server, pidfile, old)
             orphans = children_of_any(new)
             os.kill(new, signal.SIGKILL)  # its workers alone: they notice their parent gone
             assert server.wait_for_stderr(f"new master {new} exited", 10), server.stderr_text
