@@ -244,11 +244,10 @@ def rebase_original_output() -> None:
     """fds 1 and 2 as they are now become what a release gives back (a daemon has just
     pointed them away from the terminal): the copies kept of the caller's terminal or
     pipe are closed, so nothing holds them open."""
+    forget_original_output()
     with _capture:
-        for fd in _saved_fds:
-            os.close(fd)
-        _saved_fds[:] = [os.dup(sys.stdout.fileno()), os.dup(sys.stderr.fileno())] \
-            if _captured else []
+        if _captured:
+            _saved_fds[:] = [os.dup(sys.stdout.fileno()), os.dup(sys.stderr.fileno())]
 
 
 def forget_original_output() -> None:

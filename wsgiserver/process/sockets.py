@@ -75,7 +75,7 @@ class MasterSockets:
             sock.close()
 
     def close_all(self, unlink: bool) -> None:
-        for sock in [*self._held, *(s for s in self.current if s not in self._held)]:
+        for sock in list(self._held):  # the current ones too: adopt() holds every one
             self._close(sock, unlink)
         self.current = []
 
